@@ -1,0 +1,1 @@
+//! Fixtures shared by the workspace's integration tests and examples.

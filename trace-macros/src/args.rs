@@ -1,0 +1,158 @@
+//! Parsing of the options accepted by `#[trace(...)]` and `#[instrument_all(...)]`.
+
+use proc_macro2::Span;
+use syn::meta::ParseNestedMeta;
+use syn::{LitStr, Path};
+
+/// Options of one `#[trace]` attribute, each with the span of the user's token.
+#[derive(Default, Clone)]
+pub struct TraceArgs {
+    /// `name = "..."`: the function label, validated.
+    pub name: Option<LitStr>,
+    /// `skip`: leave the function uninstrumented.
+    pub skip: Option<Span>,
+    /// `crate = path`: where `trace_runtime` lives, for re-exports.
+    pub krate: Option<Path>,
+    /// `slow = "50ms"`: calls slower than this are marked slow, in nanoseconds.
+    pub slow: Option<(u64, Span)>,
+}
+
+/// Which attribute is being parsed; decides the options allowed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Site {
+    /// `#[trace(...)]`.
+    Trace,
+    /// `#[instrument_all(...)]`: no `name` (each method has its own) and no `skip`.
+    ImplBlock,
+}
+
+const TRACE_OPTIONS: &str = "`name = \"...\"`, `skip`, `slow = \"50ms\"` or `crate = path`";
+const IMPL_OPTIONS: &str = "`slow = \"50ms\"` or `crate = path`";
+
+impl TraceArgs {
+    /// Parses the tokens inside the attribute's parentheses.
+    pub fn parse(tokens: proc_macro2::TokenStream, site: Site) -> syn::Result<Self> {
+        let mut args = TraceArgs::default();
+        let parser = syn::meta::parser(|meta| args.parse_one(&meta, site));
+        syn::parse::Parser::parse2(parser, tokens)?;
+        Ok(args)
+    }
+
+    /// Parses the options of an attribute found on a method (`#[trace(...)]`).
+    pub fn parse_attr(attr: &syn::Attribute) -> syn::Result<Self> {
+        match &attr.meta {
+            syn::Meta::Path(_) => Ok(TraceArgs::default()),
+            syn::Meta::List(list) => Self::parse(list.tokens.clone(), Site::Trace),
+            syn::Meta::NameValue(nv) => Err(syn::Error::new_spanned(
+                nv.eq_token,
+                "expected `#[trace]` or `#[trace(...)]`",
+            )),
+        }
+    }
+
+    fn parse_one(&mut self, meta: &ParseNestedMeta, site: Site) -> syn::Result<()> {
+        let path = &meta.path;
+        if path.is_ident("name") && site == Site::Trace {
+            let lit: LitStr = meta.value()?.parse()?;
+            validate_name(&lit)?;
+            set_once(&mut self.name, lit, meta)
+        } else if path.is_ident("skip") && site == Site::Trace {
+            set_once(&mut self.skip, path_span(path), meta)
+        } else if path.is_ident("crate") {
+            let krate: Path = meta.value()?.call(Path::parse_mod_style)?;
+            set_once(&mut self.krate, krate, meta)
+        } else if path.is_ident("slow") {
+            let lit: LitStr = meta.value()?.parse()?;
+            let nanos = parse_duration(&lit)?;
+            set_once(&mut self.slow, (nanos, lit.span()), meta)
+        } else {
+            let shown = quote::quote!(#path).to_string().replace(' ', "");
+            let expected = if site == Site::Trace {
+                TRACE_OPTIONS
+            } else {
+                IMPL_OPTIONS
+            };
+            Err(meta.error(format!("unknown option `{shown}`; expected {expected}")))
+        }
+    }
+
+    /// `self`'s options, with `outer` filling those `self` leaves unset.
+    pub fn or(mut self, outer: &TraceArgs) -> TraceArgs {
+        if self.krate.is_none() {
+            self.krate.clone_from(&outer.krate);
+        }
+        if self.slow.is_none() {
+            self.slow = outer.slow;
+        }
+        self
+    }
+}
+
+fn path_span(path: &Path) -> Span {
+    path.segments
+        .first()
+        .map_or_else(Span::call_site, |s| s.ident.span())
+}
+
+fn set_once<T>(slot: &mut Option<T>, value: T, meta: &ParseNestedMeta) -> syn::Result<()> {
+    if slot.is_some() {
+        let path = &meta.path;
+        let shown = quote::quote!(#path).to_string();
+        return Err(meta.error(format!("duplicate option `{shown}`")));
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+/// A name becomes a Prometheus label value and a line of a call tree: it must be
+/// non-empty, at most 128 bytes, and free of whitespace and control characters.
+fn validate_name(lit: &LitStr) -> syn::Result<()> {
+    let name = lit.value();
+    let problem = if name.is_empty() {
+        Some("is empty")
+    } else if name.len() > 128 {
+        Some("is longer than 128 bytes")
+    } else if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        Some("contains whitespace or a control character")
+    } else {
+        None
+    };
+    match problem {
+        Some(problem) => Err(syn::Error::new(
+            lit.span(),
+            format!(
+                "invalid trace name {:?}: it {problem}; use a short identifier such as \"GameService::create_room\"",
+                name
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Parses `"250us"`, `"50ms"`, `"2s"`, `"100ns"` into nanoseconds.
+fn parse_duration(lit: &LitStr) -> syn::Result<u64> {
+    let text = lit.value();
+    let digits_end = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(digits_end);
+    let scale: Option<u64> = match unit {
+        "ns" => Some(1),
+        "us" | "µs" => Some(1_000),
+        "ms" => Some(1_000_000),
+        "s" => Some(1_000_000_000),
+        _ => None,
+    };
+    let value = digits.parse::<u64>().ok();
+    match (value, scale) {
+        (Some(v), Some(s)) if v > 0 => v.checked_mul(s).ok_or_else(|| {
+            syn::Error::new(lit.span(), format!("slow threshold {text:?} is too large"))
+        }),
+        _ => Err(syn::Error::new(
+            lit.span(),
+            format!(
+                "invalid slow threshold {text:?}: write a positive whole number followed by `ns`, `us`, `ms` or `s`, e.g. \"50ms\""
+            ),
+        )),
+    }
+}

@@ -1,0 +1,161 @@
+//! Code generation: wraps one function body so every call is timed, counted and
+//! placed in the current call tree.
+//!
+//! The user's statements are quoted exactly once and keep their spans. Generated
+//! code names the runtime only through `<crate>::__private` and absolute `::core`
+//! paths, so a user's `mod trace_runtime`, `Option` or `Result` cannot break it.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Block, ReturnType, Signature};
+
+use crate::args::TraceArgs;
+use crate::model::{contains_impl_trait, Kind};
+
+/// Everything the expansion needs besides the body.
+pub struct Target<'a> {
+    pub sig: &'a Signature,
+    /// The function label: `name = "..."`, `Type::method`, or the function's name.
+    pub label: String,
+    pub args: &'a TraceArgs,
+}
+
+/// The new body for `target`, replacing `block`.
+pub fn instrument_body(target: &Target, block: &Block) -> Block {
+    let krate = runtime_path(target.args);
+    let private = quote!(#krate::__private);
+    let site = callsite(target, &private);
+    let stmts = &block.stmts;
+    let ret_span = match &target.sig.output {
+        ReturnType::Default => target.sig.ident.span(),
+        ReturnType::Type(_, ty) => ty.span(),
+    };
+    let outcome_of = |value: TokenStream| {
+        quote! {{
+            #[allow(unused_imports)]
+            use #private::{ResultOutcome as _, AnyOutcome as _};
+            (&#private::Classify(#value)).outcome()
+        }}
+    };
+    let classify = {
+        let outcome = outcome_of(quote!(__trace_ret));
+        quote!(|__trace_ret| #outcome)
+    };
+    let body = match Kind::of(target.sig) {
+        Kind::Async => {
+            let hint = return_hint(&target.sig.output, ret_span);
+            quote! {
+                #site
+                #private::Instrumented::new(
+                    &__TRACE_SITE,
+                    async move {
+                        #hint
+                        { #(#stmts)* }
+                    },
+                    #classify,
+                )
+                .await
+            }
+        }
+        Kind::Sync => {
+            let sync_outcome = outcome_of(quote!(&__trace_ret));
+            let annot = closure_annotation(&target.sig.output);
+            quote! {
+                #site
+                let __trace_call = #private::CallGuard::enter(&__TRACE_SITE);
+                #[allow(clippy::redundant_closure_call)]
+                let __trace_ret = (move || #annot { #(#stmts)* })();
+                __trace_call.finish(#sync_outcome);
+                __trace_ret
+            }
+        }
+        Kind::Never => quote! {
+            #site
+            let __trace_call = #private::CallGuard::enter(&__TRACE_SITE);
+            #(#stmts)*
+        },
+        Kind::FutureImpl | Kind::FutureBoxed => {
+            let annot = closure_annotation(&target.sig.output);
+            let future = quote! {
+                #private::Instrumented::new(&__TRACE_SITE, __trace_future, #classify)
+            };
+            let future = if Kind::of(target.sig) == Kind::FutureBoxed {
+                quote!(::std::boxed::Box::pin(#future))
+            } else {
+                future
+            };
+            quote! {
+                #site
+                #[allow(clippy::redundant_closure_call)]
+                let __trace_future = (move || #annot { #(#stmts)* })();
+                #future
+            }
+        }
+    };
+    let mut new_block: Block = syn::parse_quote_spanned!(block.brace_token.span.join()=> { #body });
+    new_block.brace_token = block.brace_token;
+    new_block
+}
+
+/// `crate = path`, or `::trace_runtime`.
+fn runtime_path(args: &TraceArgs) -> TokenStream {
+    match &args.krate {
+        Some(path) => quote!(#path),
+        None => quote!(::trace_runtime),
+    }
+}
+
+/// The per-call-site static: labels, slow threshold and cached metric handles.
+fn callsite(target: &Target, private: &TokenStream) -> TokenStream {
+    let label = &target.label;
+    let slow = match target.args.slow {
+        Some((nanos, _)) => quote!(::core::option::Option::Some(#nanos)),
+        None => quote!(::core::option::Option::None),
+    };
+    quote! {
+        static __TRACE_SITE: #private::Callsite = #private::Callsite::new(
+            #label,
+            ::core::module_path!(),
+            ::core::option_env!("CARGO_PKG_NAME"),
+            #slow,
+        );
+    }
+}
+
+/// `-> T` for the closure that runs a sync body, so `?`, `return` and unsizing
+/// coercions see the declared type. Omitted when `T` mentions `impl Trait`.
+fn closure_annotation(output: &ReturnType) -> TokenStream {
+    match output {
+        ReturnType::Type(arrow, ty) if !contains_impl_trait(ty) => quote!(#arrow #ty),
+        _ => TokenStream::new(),
+    }
+}
+
+/// Gives an async body's block the declared return type before the body is
+/// checked, so `?` and `return` infer as in the original `async fn`. The type
+/// is spanned at the user's return type so errors point there.
+fn return_hint(output: &ReturnType, span: Span) -> TokenStream {
+    let ty = match output {
+        ReturnType::Default => quote!(()),
+        ReturnType::Type(_, ty) if matches!(**ty, syn::Type::Never(_)) => {
+            return TokenStream::new()
+        }
+        ReturnType::Type(_, ty) if contains_impl_trait(ty) => quote!(_),
+        ReturnType::Type(_, ty) => quote!(#ty),
+    };
+    quote_spanned! {span=>
+        #[allow(
+            unreachable_code,
+            clippy::diverging_sub_expression,
+            clippy::empty_loop,
+            clippy::let_unit_value,
+            clippy::needless_return,
+            clippy::unreachable
+        )]
+        if false {
+            let __trace_hint: #ty = loop {};
+            return __trace_hint;
+        }
+    }
+}

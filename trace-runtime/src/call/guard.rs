@@ -1,0 +1,99 @@
+//! A sync traced call: a guard on the stack of the traced function.
+
+use std::time::Instant;
+
+use crate::call::outcome::Outcome;
+use crate::call::timing::CallMetrics;
+use crate::callsite::Callsite;
+use crate::config;
+use crate::context::frame::{self, Frame};
+use crate::context::membership::Place;
+use crate::context::request::Closing;
+
+/// Times one sync call; the expansion calls [`finish`](CallGuard::finish) with
+/// the outcome, and a drop without `finish` (a panic unwinding through the
+/// function) records [`Outcome::Panic`].
+#[must_use = "dropping the guard ends the call"]
+pub struct CallGuard {
+    call: Option<SyncCall>,
+}
+
+struct SyncCall {
+    site: &'static Callsite,
+    metrics: CallMetrics,
+    start: Instant,
+    parent: Frame,
+    place: Place,
+}
+
+impl CallGuard {
+    /// Starts a call of `site`: becomes the current frame until finished.
+    #[inline]
+    pub fn enter(site: &'static Callsite) -> CallGuard {
+        if !config::is_enabled() {
+            return CallGuard { call: None };
+        }
+        let parent = frame::current();
+        let metrics = CallMetrics::begin(site, parent.site);
+        let start = Instant::now();
+        let place = Place::open(parent, site, start);
+        let (request, node) = place.frame_parts();
+        frame::replace(Frame {
+            site: Some(site),
+            request,
+            node,
+        });
+        CallGuard {
+            call: Some(SyncCall {
+                site,
+                metrics,
+                start,
+                parent,
+                place,
+            }),
+        }
+    }
+
+    /// Ends the call with `outcome`.
+    #[inline]
+    pub fn finish(mut self, outcome: Outcome) {
+        if let Some(call) = self.call.take() {
+            call.end(outcome);
+        }
+    }
+}
+
+impl Drop for CallGuard {
+    fn drop(&mut self) {
+        if let Some(call) = self.call.take() {
+            let outcome = if std::thread::panicking() {
+                Outcome::Panic
+            } else {
+                Outcome::Ok
+            };
+            call.end(outcome);
+        }
+    }
+}
+
+impl SyncCall {
+    #[inline]
+    fn end(self, outcome: Outcome) {
+        let wall = self.start.elapsed();
+        self.metrics.end(self.site, wall, outcome);
+        let (request, node) = self.place.frame_parts();
+        // SAFETY: the request is kept alive by this call (root) or by a frame
+        // further down this thread's stack (child), which outlives this call.
+        if let Some(request) = unsafe { request.as_ref() } {
+            let closing = Closing {
+                wall,
+                busy: None,
+                outcome,
+            };
+            request.close(node, Some(self.site), &closing);
+        }
+        frame::replace(self.parent);
+        // Dropping a root's request here delivers its tree.
+        drop(self.place);
+    }
+}

@@ -1,0 +1,173 @@
+//! An async traced call: a future wrapping the function's body.
+//!
+//! The call starts at the first poll, which runs inside the caller's poll, so
+//! the current frame at that moment is the true parent even when siblings of a
+//! `join!` interleave. Each poll makes the call's frame current and restores
+//! the previous one afterwards, on whichever thread the poll runs.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use crate::call::outcome::Outcome;
+use crate::call::timing::CallMetrics;
+use crate::callsite::Callsite;
+use crate::config;
+use crate::context::frame::{self, Frame};
+use crate::context::membership::{OwnedPlace, Place};
+use crate::context::request::Closing;
+
+/// The future of an async traced call. Dropping it before completion records
+/// [`Outcome::Cancelled`]; a panic inside a poll records [`Outcome::Panic`].
+#[must_use = "futures do nothing unless polled"]
+pub struct Instrumented<F, C> {
+    inner: F,
+    site: &'static Callsite,
+    classify: C,
+    state: State,
+}
+
+enum State {
+    NotStarted,
+    Running(AsyncCall),
+    Finished,
+    Disabled,
+}
+
+struct AsyncCall {
+    metrics: CallMetrics,
+    start: Instant,
+    busy: Duration,
+    polled: bool,
+    place: OwnedPlace,
+}
+
+impl AsyncCall {
+    fn start(site: &'static Callsite) -> AsyncCall {
+        let parent = frame::current();
+        let metrics = CallMetrics::begin(site, parent.site);
+        let start = Instant::now();
+        let place = Place::open(parent, site, start).into_owned();
+        AsyncCall {
+            metrics,
+            start,
+            busy: Duration::ZERO,
+            polled: false,
+            place,
+        }
+    }
+
+    fn end(self, site: &'static Callsite, end: Instant, outcome: Outcome) {
+        let wall = end.saturating_duration_since(self.start);
+        self.metrics.end(site, wall, outcome);
+        if let Some(request) = &self.place.0 {
+            let closing = Closing {
+                wall,
+                busy: Some(self.busy),
+                outcome,
+            };
+            request.close(self.place.1, Some(site), &closing);
+        }
+    }
+}
+
+impl<F, C> Instrumented<F, C>
+where
+    F: Future,
+    C: FnMut(&F::Output) -> Outcome,
+{
+    /// Wraps `inner`; `classify` reads the outcome off its output.
+    #[inline]
+    pub fn new(site: &'static Callsite, inner: F, classify: C) -> Self {
+        Instrumented {
+            inner,
+            site,
+            classify,
+            state: State::NotStarted,
+        }
+    }
+}
+
+/// Restores the frame after a poll; if the poll panicked, ends the call.
+struct PollGuard<'a> {
+    previous: Frame,
+    state: &'a mut State,
+    site: &'static Callsite,
+}
+
+impl Drop for PollGuard<'_> {
+    fn drop(&mut self) {
+        frame::replace(self.previous);
+        if std::thread::panicking() {
+            if let State::Running(call) = std::mem::replace(self.state, State::Finished) {
+                call.end(self.site, Instant::now(), Outcome::Panic);
+            }
+        }
+    }
+}
+
+impl<F, C> Future for Instrumented<F, C>
+where
+    F: Future,
+    C: FnMut(&F::Output) -> Outcome,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        // SAFETY: `inner` is never moved out of `self`; the other fields are
+        // not structurally pinned.
+        let this = unsafe { self.get_unchecked_mut() };
+        // SAFETY: see above.
+        let inner = unsafe { Pin::new_unchecked(&mut this.inner) };
+        if let State::NotStarted = this.state {
+            this.state = if config::is_enabled() {
+                State::Running(AsyncCall::start(this.site))
+            } else {
+                State::Disabled
+            };
+        }
+        let State::Running(call) = &mut this.state else {
+            return inner.poll(cx);
+        };
+        let poll_start = if call.polled {
+            Instant::now()
+        } else {
+            call.polled = true;
+            call.start
+        };
+        let guard = PollGuard {
+            previous: frame::replace(call.place.frame(Some(this.site))),
+            state: &mut this.state,
+            site: this.site,
+        };
+        let result = inner.poll(cx);
+        drop(guard);
+        let now = Instant::now();
+        match result {
+            Poll::Pending => {
+                if let State::Running(call) = &mut this.state {
+                    call.busy += now.saturating_duration_since(poll_start);
+                }
+                Poll::Pending
+            }
+            Poll::Ready(output) => {
+                if let State::Running(mut call) =
+                    std::mem::replace(&mut this.state, State::Finished)
+                {
+                    call.busy += now.saturating_duration_since(poll_start);
+                    call.end(this.site, now, (this.classify)(&output));
+                }
+                Poll::Ready(output)
+            }
+        }
+    }
+}
+
+impl<F, C> Drop for Instrumented<F, C> {
+    fn drop(&mut self) {
+        if let State::Running(call) = std::mem::replace(&mut self.state, State::Finished) {
+            call.end(self.site, Instant::now(), Outcome::Cancelled);
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! The metric updates at the start and end of a call, shared by sync and async.
+
+use std::time::Duration;
+
+use crate::call::outcome::Outcome;
+use crate::callsite::Callsite;
+use crate::metrics::handles::{EdgeMetrics, SiteMetrics};
+
+/// The metric handles one running call updates.
+#[derive(Clone, Copy)]
+pub(crate) struct CallMetrics {
+    site: &'static SiteMetrics,
+    edge: &'static EdgeMetrics,
+}
+
+impl CallMetrics {
+    /// Looks up the cached handles and counts the call as in flight.
+    #[inline]
+    pub(crate) fn begin(site: &'static Callsite, caller: Option<&'static Callsite>) -> Self {
+        let metrics = site.metrics();
+        metrics.concurrent.increment(1.0);
+        CallMetrics {
+            site: metrics,
+            edge: metrics.edge(caller),
+        }
+    }
+
+    /// Records the duration and outcome, counts the call as finished, and logs
+    /// it if it exceeded its `slow = "..."` threshold.
+    #[inline]
+    pub(crate) fn end(self, site: &'static Callsite, wall: Duration, outcome: Outcome) {
+        self.site.duration.record(wall.as_secs_f64());
+        self.edge.counter(outcome).increment(1);
+        self.site.concurrent.decrement(1.0);
+        if let Some(limit) = site.slow_nanos() {
+            if wall.as_nanos() >= u128::from(limit) {
+                log_slow(site, wall, limit);
+            }
+        }
+    }
+}
+
+/// The `tracing` target of the event logged for each slow call.
+pub const SLOW_TARGET: &str = "trace_runtime::slow";
+
+#[cold]
+fn log_slow(site: &'static Callsite, wall: Duration, limit: u64) {
+    #[allow(clippy::cast_precision_loss)]
+    let threshold_ms = limit as f64 / 1e6;
+    tracing::warn!(
+        target: SLOW_TARGET,
+        function = site.name(),
+        module = site.module(),
+        wall_ms = wall.as_secs_f64() * 1e3,
+        threshold_ms,
+        "slow call"
+    );
+}

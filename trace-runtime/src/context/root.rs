@@ -1,0 +1,164 @@
+//! Request roots opened by the user: a guard for sync code and a future
+//! combinator for async code, e.g. one per HTTP request named `GET /rooms`.
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use crate::call::outcome::Outcome;
+use crate::config;
+use crate::context::frame::{self, Frame, Restore};
+use crate::context::request::{Closing, NodeId, Request};
+use crate::tree::sink;
+
+/// A new request, or `None` when trees are off or nobody would receive it.
+fn new_request(name: Cow<'static, str>, start: Instant) -> Option<Arc<Request>> {
+    (config::is_enabled() && config::trees_enabled() && sink::wants_trees())
+        .then(|| Arc::new(Request::new(name, "", start)))
+}
+
+fn root_frame(request: Option<&Arc<Request>>) -> Frame {
+    Frame {
+        site: None,
+        request: request.map_or(std::ptr::null(), Arc::as_ptr),
+        node: NodeId::ROOT,
+    }
+}
+
+fn close_root(request: &Request, wall: Duration, busy: Option<Duration>, outcome: Outcome) {
+    let closing = Closing {
+        wall,
+        busy,
+        outcome,
+    };
+    request.close(NodeId::ROOT, None, &closing);
+}
+
+/// Opens a request root on this thread: traced calls made until the guard is
+/// dropped form one tree named `name`, delivered when the guard drops.
+///
+/// The guard is not `Send`; in async code use
+/// [`in_request`](crate::TraceFutureExt::in_request) instead.
+///
+/// ```
+/// #[trace_runtime::trace]
+/// fn load() -> u32 { 7 }
+///
+/// let _root = trace_runtime::request("nightly job");
+/// assert_eq!(load(), 7);
+/// ```
+pub fn request(name: impl Into<Cow<'static, str>>) -> RequestGuard {
+    let start = Instant::now();
+    let request = new_request(name.into(), start);
+    let previous = frame::replace(root_frame(request.as_ref()));
+    RequestGuard {
+        request,
+        start,
+        _restore: Restore(previous),
+        _not_send: PhantomData,
+    }
+}
+
+/// The guard returned by [`request`].
+#[must_use = "the request ends when the guard is dropped"]
+pub struct RequestGuard {
+    request: Option<Arc<Request>>,
+    start: Instant,
+    _restore: Restore,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl Drop for RequestGuard {
+    fn drop(&mut self) {
+        if let Some(request) = &self.request {
+            let outcome = if std::thread::panicking() {
+                Outcome::Panic
+            } else {
+                Outcome::Ok
+            };
+            close_root(request, self.start.elapsed(), None, outcome);
+        }
+        // `_restore` then restores the caller's frame, and the request's tree
+        // is delivered once the last call holding it has ended.
+    }
+}
+
+/// A future that is the root of its own request; see
+/// [`TraceFutureExt::in_request`](crate::TraceFutureExt::in_request).
+#[must_use = "futures do nothing unless polled"]
+pub struct InRequest<F> {
+    inner: F,
+    name: Option<Cow<'static, str>>,
+    running: Option<RootCall>,
+}
+
+struct RootCall {
+    request: Option<Arc<Request>>,
+    start: Instant,
+    busy: Duration,
+}
+
+impl<F> InRequest<F> {
+    pub(crate) fn new(inner: F, name: Cow<'static, str>) -> Self {
+        InRequest {
+            inner,
+            name: Some(name),
+            running: None,
+        }
+    }
+}
+
+impl<F: Future> Future for InRequest<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        // SAFETY: `inner` is never moved; other fields are not pinned.
+        let this = unsafe { self.get_unchecked_mut() };
+        // SAFETY: see above.
+        let inner = unsafe { Pin::new_unchecked(&mut this.inner) };
+        if let Some(name) = this.name.take() {
+            let start = Instant::now();
+            this.running = Some(RootCall {
+                request: new_request(name, start),
+                start,
+                busy: Duration::ZERO,
+            });
+        }
+        let Some(root) = &mut this.running else {
+            return inner.poll(cx);
+        };
+        let poll_start = Instant::now();
+        let result = {
+            let _restore = Restore(frame::replace(root_frame(root.request.as_ref())));
+            inner.poll(cx)
+        };
+        root.busy += poll_start.elapsed();
+        if result.is_ready() {
+            if let Some(root) = this.running.take() {
+                if let Some(request) = &root.request {
+                    close_root(request, root.start.elapsed(), Some(root.busy), Outcome::Ok);
+                }
+            }
+        }
+        result
+    }
+}
+
+impl<F> Drop for InRequest<F> {
+    fn drop(&mut self) {
+        if let Some(root) = self.running.take() {
+            if let Some(request) = &root.request {
+                let outcome = if std::thread::panicking() {
+                    Outcome::Panic
+                } else {
+                    Outcome::Cancelled
+                };
+                close_root(request, root.start.elapsed(), Some(root.busy), outcome);
+            }
+        }
+    }
+}

@@ -1,0 +1,240 @@
+//! [`ExporterBuilder`]: validates the configuration, installs the Prometheus
+//! recorder, serves `/metrics` or returns a handle, and keeps upkeep running.
+
+use std::net::{SocketAddr, TcpListener};
+use std::time::Duration;
+
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use crate::exporter::error::ExportError;
+use crate::exporter::http;
+use crate::metrics::{names, service};
+
+/// The address [`ExporterBuilder::serve`] listens on unless told otherwise.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:9000";
+
+/// Configures and installs the Prometheus exporter. Call it once, early in
+/// `main`; traced calls made before it are not lost from then on.
+///
+/// ```no_run
+/// let exporter = trace_runtime::ExporterBuilder::new()
+///     .service_name("rooms")
+///     .version(env!("CARGO_PKG_VERSION"))
+///     .listen("0.0.0.0:9000")
+///     .serve()?;
+/// println!("metrics on http://{}/metrics", exporter.local_addr().unwrap());
+/// # Ok::<(), trace_runtime::ExportError>(())
+/// ```
+///
+/// To mount the output in your own server instead, call
+/// [`install`](ExporterBuilder::install) and return
+/// [`Exporter::render`] from your `/metrics` handler.
+#[derive(Clone, Debug)]
+pub struct ExporterBuilder {
+    listen: String,
+    buckets: Vec<f64>,
+    service_name: Option<String>,
+    version: String,
+    upkeep: Duration,
+}
+
+impl Default for ExporterBuilder {
+    fn default() -> Self {
+        ExporterBuilder::new()
+    }
+}
+
+/// The installed exporter: render the metrics text, or read the address it
+/// serves on. Background threads keep running after it is dropped.
+#[derive(Clone, Debug)]
+pub struct Exporter {
+    handle: PrometheusHandle,
+    local_addr: Option<SocketAddr>,
+}
+
+impl Exporter {
+    /// The metrics in the Prometheus text format, for a `/metrics` handler.
+    #[must_use]
+    pub fn render(&self) -> String {
+        self.handle.render()
+    }
+
+    /// The address `/metrics` is served on, when started with
+    /// [`serve`](ExporterBuilder::serve).
+    #[must_use]
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.local_addr
+    }
+}
+
+impl ExporterBuilder {
+    /// Defaults: listen on [`DEFAULT_LISTEN`], buckets
+    /// [`DEFAULT_BUCKETS`](crate::DEFAULT_BUCKETS), service name from
+    /// `OTEL_SERVICE_NAME` or each function's package, upkeep every 5 s.
+    #[must_use]
+    pub fn new() -> Self {
+        ExporterBuilder {
+            listen: DEFAULT_LISTEN.to_owned(),
+            buckets: names::DEFAULT_BUCKETS.to_vec(),
+            service_name: None,
+            version: String::new(),
+            upkeep: Duration::from_secs(5),
+        }
+    }
+
+    /// The `ip:port` to serve `/metrics` on; port 0 picks a free port.
+    #[must_use]
+    pub fn listen(mut self, addr: impl Into<String>) -> Self {
+        self.listen = addr.into();
+        self
+    }
+
+    /// Upper bounds, in seconds, of the `function_calls_duration_seconds`
+    /// histogram buckets: finite, positive and strictly increasing.
+    #[must_use]
+    pub fn buckets(mut self, bounds: &[f64]) -> Self {
+        self.buckets = bounds.to_vec();
+        self
+    }
+
+    /// The `service_name` label of every metric.
+    #[must_use]
+    pub fn service_name(mut self, name: impl Into<String>) -> Self {
+        self.service_name = Some(name.into());
+        self
+    }
+
+    /// The `version` label of `build_info`, usually `env!("CARGO_PKG_VERSION")`.
+    #[must_use]
+    pub fn version(mut self, version: impl Into<String>) -> Self {
+        self.version = version.into();
+        self
+    }
+
+    /// How often histogram samples are folded into buckets when nobody
+    /// scrapes, which bounds their memory (default 5 s, at least 10 ms).
+    #[must_use]
+    pub fn upkeep_interval(mut self, every: Duration) -> Self {
+        self.upkeep = every.max(Duration::from_millis(10));
+        self
+    }
+
+    /// Installs the recorder and serves `/metrics` on the listen address from
+    /// a background thread.
+    ///
+    /// # Errors
+    /// [`ExportError`] for an unparsable or unavailable address, invalid
+    /// buckets, an empty service name, or an already installed recorder.
+    pub fn serve(self) -> Result<Exporter, ExportError> {
+        let prometheus = self.validate()?;
+        let addr: SocketAddr =
+            self.listen
+                .trim()
+                .parse()
+                .map_err(|_| ExportError::InvalidAddress {
+                    input: self.listen.clone(),
+                })?;
+        let listener =
+            TcpListener::bind(addr).map_err(|source| ExportError::Bind { addr, source })?;
+        let local_addr = listener.local_addr().ok();
+        let handle = self.install_recorder(prometheus)?;
+        let serving = handle.clone();
+        std::thread::Builder::new()
+            .name("trace-runtime-metrics".to_owned())
+            .spawn(move || http::serve(&listener, &serving))
+            .map_err(ExportError::Thread)?;
+        Ok(Exporter { handle, local_addr })
+    }
+
+    /// Installs the recorder without serving: mount [`Exporter::render`] in
+    /// your own server.
+    ///
+    /// # Errors
+    /// [`ExportError`] for invalid buckets, an empty service name, or an
+    /// already installed recorder.
+    pub fn install(self) -> Result<Exporter, ExportError> {
+        let prometheus = self.validate()?;
+        let handle = self.install_recorder(prometheus)?;
+        Ok(Exporter {
+            handle,
+            local_addr: None,
+        })
+    }
+
+    fn validate(&self) -> Result<PrometheusBuilder, ExportError> {
+        if self.buckets.is_empty() {
+            return Err(ExportError::EmptyBuckets);
+        }
+        for (index, &value) in self.buckets.iter().enumerate() {
+            let increasing = index == 0 || value > self.buckets[index - 1];
+            if !value.is_finite() || value <= 0.0 || !increasing {
+                return Err(ExportError::InvalidBucket { index, value });
+            }
+        }
+        if self
+            .service_name
+            .as_ref()
+            .is_some_and(|n| n.trim().is_empty())
+        {
+            return Err(ExportError::EmptyServiceName);
+        }
+        PrometheusBuilder::new()
+            .set_buckets_for_metric(
+                Matcher::Full(names::DURATION_SECONDS.to_owned()),
+                &self.buckets,
+            )
+            .map_err(|_| ExportError::EmptyBuckets)
+    }
+
+    fn install_recorder(
+        &self,
+        prometheus: PrometheusBuilder,
+    ) -> Result<PrometheusHandle, ExportError> {
+        let recorder = prometheus.build_recorder();
+        let handle = recorder.handle();
+        metrics::set_global_recorder(recorder)
+            .map_err(|_| ExportError::RecorderAlreadyInstalled)?;
+        if let Some(name) = &self.service_name {
+            service::set(name.clone());
+        }
+        describe_and_announce(&self.version);
+        let upkeep = handle.clone();
+        let every = self.upkeep;
+        std::thread::Builder::new()
+            .name("trace-runtime-upkeep".to_owned())
+            .spawn(move || loop {
+                std::thread::sleep(every);
+                upkeep.run_upkeep();
+            })
+            .map_err(ExportError::Thread)?;
+        Ok(handle)
+    }
+}
+
+/// HELP lines for every metric, and `build_info 1`.
+fn describe_and_announce(version: &str) {
+    metrics::describe_counter!(
+        names::CALLS_TOTAL,
+        "Calls of traced functions, by result (ok, error, cancelled) and caller."
+    );
+    metrics::describe_histogram!(
+        names::DURATION_SECONDS,
+        metrics::Unit::Seconds,
+        "Wall-clock duration of calls of traced functions."
+    );
+    metrics::describe_gauge!(
+        names::CONCURRENT,
+        "Calls of traced functions currently in flight."
+    );
+    metrics::describe_gauge!(
+        names::BUILD_INFO,
+        "Build information of the service; the value is always 1."
+    );
+    metrics::gauge!(
+        names::BUILD_INFO,
+        "version" => version.to_owned(),
+        "service_name" => service::resolve(None),
+        "trace_runtime_version" => env!("CARGO_PKG_VERSION"),
+    )
+    .set(1.0);
+}

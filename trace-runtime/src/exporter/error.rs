@@ -1,0 +1,92 @@
+//! Configuration errors of the exporter, each saying what to fix.
+
+use std::fmt;
+use std::net::SocketAddr;
+
+/// Why [`ExporterBuilder`](crate::ExporterBuilder) could not start.
+///
+/// ```
+/// let err = trace_runtime::ExporterBuilder::new()
+///     .listen("localhost:http")
+///     .serve()
+///     .unwrap_err();
+/// assert!(matches!(err, trace_runtime::ExportError::InvalidAddress { .. }));
+/// assert!(err.to_string().contains("127.0.0.1:9000"));
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ExportError {
+    /// The listen address is not an `ip:port` socket address.
+    InvalidAddress {
+        /// The address as given.
+        input: String,
+    },
+    /// The listen address could not be bound (in use, or not permitted).
+    Bind {
+        /// The address that was tried.
+        addr: SocketAddr,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// The histogram bucket list is empty.
+    EmptyBuckets,
+    /// A bucket bound is not finite and positive, or not larger than the one
+    /// before it.
+    InvalidBucket {
+        /// Position of the offending bound.
+        index: usize,
+        /// The offending bound.
+        value: f64,
+    },
+    /// The service name is empty.
+    EmptyServiceName,
+    /// A global `metrics` recorder was installed before; there can only be one.
+    RecorderAlreadyInstalled,
+    /// The exporter's background thread could not be started.
+    Thread(std::io::Error),
+}
+
+impl fmt::Display for ExportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExportError::InvalidAddress { input } => write!(
+                f,
+                "invalid listen address {input:?}: give an IP address and port such as \"127.0.0.1:9000\" or \"[::1]:9000\""
+            ),
+            ExportError::Bind { addr, source } if source.kind() == std::io::ErrorKind::AddrInUse => write!(
+                f,
+                "cannot listen on {addr}: the address is already in use; stop the other process or choose another port with `.listen(...)`"
+            ),
+            ExportError::Bind { addr, source } => write!(
+                f,
+                "cannot listen on {addr}: {source}; choose another address with `.listen(...)`"
+            ),
+            ExportError::EmptyBuckets => write!(
+                f,
+                "histogram buckets are empty: give at least one upper bound in seconds, e.g. `.buckets(&[0.01, 0.1, 1.0])`"
+            ),
+            ExportError::InvalidBucket { index, value } => write!(
+                f,
+                "histogram bucket {index} ({value}) is invalid: bounds must be finite, positive and strictly increasing"
+            ),
+            ExportError::EmptyServiceName => write!(
+                f,
+                "service name is empty: pass a non-empty name to `.service_name(...)` or leave it unset"
+            ),
+            ExportError::RecorderAlreadyInstalled => write!(
+                f,
+                "a global metrics recorder is already installed: build the exporter once, before any other recorder"
+            ),
+            ExportError::Thread(err) => write!(f, "cannot start the exporter thread: {err}"),
+        }
+    }
+}
+
+impl std::error::Error for ExportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ExportError::Bind { source, .. } | ExportError::Thread(source) => Some(source),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! The Prometheus metrics every traced call feeds, through the `metrics` facade.
+//!
+//! | metric | type | labels |
+//! |---|---|---|
+//! | `function_calls_total` | counter | `function`, `module`, `service_name`, `result`, `caller_function`, `caller_module` |
+//! | `function_calls_duration_seconds` | histogram | `function`, `module`, `service_name` |
+//! | `function_calls_concurrent` | gauge | `function`, `module`, `service_name` |
+//! | `build_info` | gauge (always 1) | `version`, `service_name`, `trace_runtime_version` |
+//!
+//! `result` is `ok`, `error` (an `Err` return or a panic) or `cancelled` (an
+//! async call whose future was dropped before it completed). The names follow
+//! the OpenTelemetry / autometrics convention, so dashboards and alert rules
+//! written for it work unchanged.
+
+pub(crate) mod handles;
+pub mod names;
+pub(crate) mod service;

@@ -1,0 +1,15 @@
+//! Metric and label names, shared by the hot path and the exporter.
+
+/// Counter of finished calls, by `result` and caller.
+pub const CALLS_TOTAL: &str = "function_calls_total";
+/// Histogram of call durations in seconds.
+pub const DURATION_SECONDS: &str = "function_calls_duration_seconds";
+/// Gauge of calls in flight.
+pub const CONCURRENT: &str = "function_calls_concurrent";
+/// Gauge set to 1, labelled with version and service name.
+pub const BUILD_INFO: &str = "build_info";
+
+/// Default histogram buckets, in seconds.
+pub const DEFAULT_BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+];

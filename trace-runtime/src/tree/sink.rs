@@ -1,0 +1,164 @@
+//! Where finished trees go: a `tracing` event by default, plus any
+//! [`TreeSink`] the user adds, after the configured [`TreeFilter`].
+
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
+
+use crate::tree::CallTree;
+
+/// The `tracing` target of the event that carries each finished tree.
+pub const TREE_TARGET: &str = "trace_runtime::tree";
+
+/// Receives every finished [`CallTree`] that passes the [`TreeFilter`].
+///
+/// Called on the thread where the request's last call ended; keep it quick
+/// (hand the tree to a channel for slow work).
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use trace_runtime::{add_tree_sink, CallTree};
+///
+/// let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+/// let sink = Arc::clone(&seen);
+/// add_tree_sink(move |tree: &CallTree| sink.lock().unwrap().push(tree.to_json()));
+/// ```
+pub trait TreeSink: Send + Sync + 'static {
+    /// Called once per finished request.
+    fn on_tree(&self, tree: &CallTree);
+}
+
+impl<F> TreeSink for F
+where
+    F: Fn(&CallTree) + Send + Sync + 'static,
+{
+    fn on_tree(&self, tree: &CallTree) {
+        self(tree);
+    }
+}
+
+/// Which finished trees are delivered. With no condition set, all are; with
+/// one or more, a tree is delivered when it meets any of them.
+///
+/// ```
+/// use std::time::Duration;
+/// use trace_runtime::{set_tree_filter, TreeFilter};
+///
+/// // Seed 003's interceptor: log slow requests and failed ones.
+/// set_tree_filter(TreeFilter {
+///     slower_than: Some(Duration::from_millis(200)),
+///     failed: true,
+///     slow_calls: true,
+/// });
+/// # set_tree_filter(TreeFilter::default());
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TreeFilter {
+    /// Deliver requests whose root took at least this long.
+    pub slower_than: Option<Duration>,
+    /// Deliver requests in which a call returned `Err` or panicked.
+    pub failed: bool,
+    /// Deliver requests in which a call exceeded its `slow = "..."` threshold.
+    pub slow_calls: bool,
+}
+
+impl TreeFilter {
+    fn passes(&self, tree: &CallTree) -> bool {
+        if self.slower_than.is_none() && !self.failed && !self.slow_calls {
+            return true;
+        }
+        self.slower_than.is_some_and(|min| tree.root.wall >= min)
+            || (self.failed && tree.has_failure())
+            || (self.slow_calls && has_slow_call(tree))
+    }
+}
+
+fn has_slow_call(tree: &CallTree) -> bool {
+    let mut slow = false;
+    tree.root.walk(&mut |node, _| slow |= node.slow);
+    slow
+}
+
+struct Sinks {
+    filter: TreeFilter,
+    log: bool,
+    added: Vec<Arc<dyn TreeSink>>,
+}
+
+static SINKS: RwLock<Sinks> = RwLock::new(Sinks {
+    filter: TreeFilter {
+        slower_than: None,
+        failed: false,
+        slow_calls: false,
+    },
+    log: true,
+    added: Vec::new(),
+});
+
+/// Adds a sink that receives every finished tree passing the filter.
+pub fn add_tree_sink(sink: impl TreeSink) {
+    SINKS
+        .write()
+        .unwrap_or_else(PoisonError::into_inner)
+        .added
+        .push(Arc::new(sink));
+}
+
+/// Removes every sink added with [`add_tree_sink`].
+pub fn clear_tree_sinks() {
+    SINKS
+        .write()
+        .unwrap_or_else(PoisonError::into_inner)
+        .added
+        .clear();
+}
+
+/// Sets which finished trees are delivered to the log and to sinks.
+pub fn set_tree_filter(filter: TreeFilter) {
+    SINKS.write().unwrap_or_else(PoisonError::into_inner).filter = filter;
+}
+
+/// Turns the `tracing` event carrying each tree on (the default) or off.
+pub fn set_tree_logging(enabled: bool) {
+    SINKS.write().unwrap_or_else(PoisonError::into_inner).log = enabled;
+}
+
+/// Whether a finished tree would reach anyone: a sink, or a `tracing`
+/// subscriber listening to [`TREE_TARGET`].
+pub(crate) fn wants_trees() -> bool {
+    let sinks = SINKS.read().unwrap_or_else(PoisonError::into_inner);
+    !sinks.added.is_empty()
+        || (sinks.log && tracing::enabled!(target: TREE_TARGET, tracing::Level::WARN))
+}
+
+/// Delivers `tree` to the log and every sink, if it passes the filter.
+pub(crate) fn dispatch(tree: &CallTree) {
+    let (log, sinks) = {
+        let guard = SINKS.read().unwrap_or_else(PoisonError::into_inner);
+        if !guard.filter.passes(tree) {
+            return;
+        }
+        (guard.log, guard.added.clone())
+    };
+    if log {
+        log_tree(tree);
+    }
+    for sink in sinks {
+        sink.on_tree(tree);
+    }
+}
+
+/// One event per tree: `WARN` if a call failed or was slow, else `INFO`.
+fn log_tree(tree: &CallTree) {
+    let request = &*tree.root.name;
+    let wall_ms = tree.root.wall.as_secs_f64() * 1e3;
+    let calls = tree.call_count();
+    if tree.has_failure() || has_slow_call(tree) {
+        if tracing::enabled!(target: TREE_TARGET, tracing::Level::WARN) {
+            let text = tree.render();
+            tracing::warn!(target: TREE_TARGET, request, wall_ms, calls, "call tree\n{text}");
+        }
+    } else if tracing::enabled!(target: TREE_TARGET, tracing::Level::INFO) {
+        let text = tree.render();
+        tracing::info!(target: TREE_TARGET, request, wall_ms, calls, "call tree\n{text}");
+    }
+}
