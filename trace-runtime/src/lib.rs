@@ -66,6 +66,7 @@
 
 mod call;
 mod callsite;
+mod clock;
 mod config;
 mod context;
 mod exporter;

@@ -1,6 +1,6 @@
 //! A sync traced call: a guard on the stack of the traced function.
 
-use std::time::Instant;
+use crate::clock::Instant;
 
 use crate::call::outcome::Outcome;
 use crate::call::timing::CallMetrics;

@@ -8,7 +8,9 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::clock::Instant;
 
 use crate::call::outcome::Outcome;
 use crate::call::timing::CallMetrics;

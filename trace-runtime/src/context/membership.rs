@@ -1,8 +1,8 @@
 //! Joining a request's tree when a call starts.
 
+use crate::clock::Instant;
 use std::borrow::Cow;
 use std::sync::Arc;
-use std::time::Instant;
 
 use crate::callsite::Callsite;
 use crate::config;

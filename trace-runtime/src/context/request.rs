@@ -7,7 +7,9 @@
 
 use std::borrow::Cow;
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::clock::Instant;
 
 use crate::call::outcome::Outcome;
 use crate::callsite::Callsite;
