@@ -30,7 +30,7 @@ pub fn expand_impl(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStr
         let ImplItem::Fn(method) = item else { continue };
         let own = take_trace_attrs(&mut method.attrs)?;
         let args = own.or(&outer);
-        if args.skip.is_some() || method.sig.constness.is_some() {
+        if args.skip.is_some() || method.sig.constness.is_some() || cfg!(feature = "off") {
             continue;
         }
         let label = args.name.as_ref().map_or_else(
