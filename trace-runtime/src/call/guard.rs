@@ -28,11 +28,39 @@ struct SyncCall {
 
 impl CallGuard {
     /// Starts a call of `site`: becomes the current frame until finished.
-    #[inline]
+    /// While instrumentation is switched off this is one relaxed load.
+    #[inline(always)]
     pub fn enter(site: &'static Callsite) -> CallGuard {
-        if !config::is_enabled() {
-            return CallGuard { call: None };
+        CallGuard {
+            call: if config::is_enabled() {
+                Some(SyncCall::start(site))
+            } else {
+                None
+            },
         }
+    }
+
+    /// Ends the call with `outcome`.
+    #[inline(always)]
+    pub fn finish(mut self, outcome: Outcome) {
+        if let Some(call) = self.call.take() {
+            call.end(outcome);
+        }
+    }
+}
+
+impl Drop for CallGuard {
+    #[inline(always)]
+    fn drop(&mut self) {
+        if let Some(call) = self.call.take() {
+            call.end_unfinished();
+        }
+    }
+}
+
+impl SyncCall {
+    #[inline]
+    fn start(site: &'static Callsite) -> SyncCall {
         let parent = frame::current();
         let metrics = CallMetrics::begin(site, parent.site);
         let start = Instant::now();
@@ -43,41 +71,29 @@ impl CallGuard {
             request,
             node,
         });
-        CallGuard {
-            call: Some(SyncCall {
-                site,
-                metrics,
-                start,
-                parent,
-                place,
-            }),
+        SyncCall {
+            site,
+            metrics,
+            start,
+            parent,
+            place,
         }
     }
 
-    /// Ends the call with `outcome`.
-    #[inline]
-    pub fn finish(mut self, outcome: Outcome) {
-        if let Some(call) = self.call.take() {
-            call.end(outcome);
-        }
+    /// A guard dropped without `finish`: the function is unwinding (or, for
+    /// `-> !` functions, left by other means).
+    #[cold]
+    #[inline(never)]
+    fn end_unfinished(self) {
+        let outcome = if std::thread::panicking() {
+            Outcome::Panic
+        } else {
+            Outcome::Ok
+        };
+        self.end(outcome);
     }
-}
 
-impl Drop for CallGuard {
-    fn drop(&mut self) {
-        if let Some(call) = self.call.take() {
-            let outcome = if std::thread::panicking() {
-                Outcome::Panic
-            } else {
-                Outcome::Ok
-            };
-            call.end(outcome);
-        }
-    }
-}
-
-impl SyncCall {
-    #[inline]
+    #[inline(never)]
     fn end(self, outcome: Outcome) {
         let wall = self.start.elapsed();
         self.metrics.end(self.site, wall, outcome);
