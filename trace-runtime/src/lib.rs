@@ -84,7 +84,7 @@ pub use context::propagate::{
     spawn, spawn_blocking, spawn_thread, InTrace, TraceContext, TraceFutureExt,
 };
 pub use context::root::{request, InRequest, RequestGuard};
-pub use exporter::{ExportError, Exporter, ExporterBuilder, DEFAULT_LISTEN};
+pub use exporter::{ExportError, Exporter, ExporterBuilder, DEFAULT_LISTEN, DEFAULT_UPKEEP};
 pub use metrics::names::{BUILD_INFO, CALLS_TOTAL, CONCURRENT, DEFAULT_BUCKETS, DURATION_SECONDS};
 pub use tree::sink::{
     add_tree_sink, clear_tree_sinks, set_tree_filter, set_tree_logging, TreeFilter, TreeSink,

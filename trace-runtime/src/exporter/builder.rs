@@ -10,6 +10,13 @@ use crate::exporter::error::ExportError;
 use crate::exporter::http;
 use crate::metrics::{names, service};
 
+/// How often histogram samples are folded into their buckets by default.
+///
+/// `metrics-exporter-prometheus` queues every histogram sample until upkeep
+/// drains it; at 100 ms a process making ten million traced calls with nobody
+/// scraping grew by about 11 MiB (at the exporter's own 5 s default: 175 MiB).
+pub const DEFAULT_UPKEEP: Duration = Duration::from_millis(100);
+
 /// The address [`ExporterBuilder::serve`] listens on unless told otherwise.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:9000";
 
@@ -70,7 +77,8 @@ impl Exporter {
 impl ExporterBuilder {
     /// Defaults: listen on [`DEFAULT_LISTEN`], buckets
     /// [`DEFAULT_BUCKETS`](crate::DEFAULT_BUCKETS), service name from
-    /// `OTEL_SERVICE_NAME` or each function's package, upkeep every 5 s.
+    /// `OTEL_SERVICE_NAME` or each function's package, upkeep every
+    /// [`DEFAULT_UPKEEP`].
     #[must_use]
     pub fn new() -> Self {
         ExporterBuilder {
@@ -78,7 +86,7 @@ impl ExporterBuilder {
             buckets: names::DEFAULT_BUCKETS.to_vec(),
             service_name: None,
             version: String::new(),
-            upkeep: Duration::from_secs(5),
+            upkeep: DEFAULT_UPKEEP,
         }
     }
 
@@ -112,7 +120,8 @@ impl ExporterBuilder {
     }
 
     /// How often histogram samples are folded into buckets when nobody
-    /// scrapes, which bounds their memory (default 5 s, at least 10 ms).
+    /// scrapes, which bounds their memory (default [`DEFAULT_UPKEEP`], at
+    /// least 10 ms).
     #[must_use]
     pub fn upkeep_interval(mut self, every: Duration) -> Self {
         self.upkeep = every.max(Duration::from_millis(10));

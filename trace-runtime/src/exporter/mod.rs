@@ -6,5 +6,5 @@ mod builder;
 mod error;
 mod http;
 
-pub use builder::{Exporter, ExporterBuilder, DEFAULT_LISTEN};
+pub use builder::{Exporter, ExporterBuilder, DEFAULT_LISTEN, DEFAULT_UPKEEP};
 pub use error::ExportError;
