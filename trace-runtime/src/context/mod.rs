@@ -11,3 +11,4 @@ pub(crate) mod membership;
 pub(crate) mod propagate;
 pub(crate) mod request;
 pub(crate) mod root;
+pub(crate) mod spin;

@@ -1,23 +1,36 @@
 //! The calls of one request, collected while it runs and turned into a
 //! [`CallTree`] when its last participant finishes.
 //!
-//! Memory is bounded: past the configured node cap, further calls are folded
-//! into one aggregate per (kept ancestor, function), shown as
-//! `name ×N total …`; past a second cap even those are only counted.
+//! Nodes live in fixed-size chunks that never move. Opening a call takes the
+//! request's spin lock once, to claim a slot and link it under its parent;
+//! closing writes only the call's own slot, without the lock, because each
+//! slot's result has exactly one writer (the call) and is read only when the
+//! request is dropped, after every participant has finished.
+//!
+//! Memory is bounded: past the node cap, further calls are folded into one
+//! aggregate per (kept ancestor, function), shown as `name ×N total …`; past
+//! a second cap even those are only counted.
 
 use std::borrow::Cow;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::cell::UnsafeCell;
+use std::mem::MaybeUninit;
+use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use std::time::Duration;
-
-use crate::clock::Instant;
 
 use crate::call::outcome::Outcome;
 use crate::callsite::Callsite;
+use crate::clock::Instant;
 use crate::config;
-use crate::tree::{sink, CallNode, CallTree};
+use crate::context::spin::SpinLock;
+use crate::tree::sink::{self, Summary};
+use crate::tree::{CallTree, NodeData};
 
 /// Most distinct (ancestor, function) aggregates a request keeps.
 const MAX_FOLDS: usize = 256;
+/// Slots per chunk.
+const CHUNK: usize = 64;
+/// "No node" in links.
+const NONE: u32 = u32::MAX;
 
 /// Where a call sits in its request's tree.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,15 +52,55 @@ pub(crate) struct Closing {
     pub(crate) outcome: Outcome,
 }
 
-struct Node {
+/// Written once when the call opens, under the lock.
+struct Fixed {
     name: &'static str,
     module: &'static str,
-    parent: u32,
-    start: Duration,
+    start: Instant,
+}
+
+/// The tree structure; only touched under the lock.
+struct Links {
+    first_child: u32,
+    last_child: u32,
+    next_sibling: u32,
+}
+
+/// Written once by the call itself when it ends; `outcome: None` if it never did.
+struct End {
     wall: Duration,
     busy: Option<Duration>,
     outcome: Option<Outcome>,
     slow: bool,
+}
+
+struct Slot {
+    fixed: UnsafeCell<Fixed>,
+    links: UnsafeCell<Links>,
+    end: UnsafeCell<End>,
+}
+
+impl Slot {
+    fn open(name: &'static str, module: &'static str, start: Instant) -> Slot {
+        Slot {
+            fixed: UnsafeCell::new(Fixed {
+                name,
+                module,
+                start,
+            }),
+            links: UnsafeCell::new(Links {
+                first_child: NONE,
+                last_child: NONE,
+                next_sibling: NONE,
+            }),
+            end: UnsafeCell::new(End {
+                wall: Duration::ZERO,
+                busy: None,
+                outcome: None,
+                slow: false,
+            }),
+        }
+    }
 }
 
 struct Fold {
@@ -59,8 +112,8 @@ struct Fold {
     total: Duration,
 }
 
-struct Nodes {
-    list: Vec<Node>,
+struct State {
+    len: u32,
     folds: Vec<Fold>,
     uncounted: u64,
 }
@@ -69,38 +122,54 @@ struct Nodes {
 pub(crate) struct Request {
     root_name: Cow<'static, str>,
     started: Instant,
-    cap: usize,
-    nodes: Mutex<Nodes>,
+    cap: u32,
+    state: SpinLock<State>,
+    chunks: Box<[AtomicPtr<Slot>]>,
+    failed: AtomicBool,
+    slow: AtomicBool,
+}
+
+/// A chunk of `CHUNK` slots, left uninitialised: each slot is written in
+/// full by `open` before its index is handed out.
+fn alloc_chunk() -> *mut Slot {
+    let chunk: Box<[MaybeUninit<Slot>]> = Box::new_uninit_slice(CHUNK);
+    Box::into_raw(chunk).cast::<Slot>()
 }
 
 impl Request {
     /// A request whose root node (index 0) is named `name` and is open.
     pub(crate) fn new(name: Cow<'static, str>, module: &'static str, started: Instant) -> Request {
-        let root = Node {
-            name: "",
-            module,
-            parent: 0,
-            start: Duration::ZERO,
-            wall: Duration::ZERO,
-            busy: None,
-            outcome: None,
-            slow: false,
-        };
+        let cap = u32::try_from(config::max_nodes()).unwrap_or(u32::MAX - 1);
+        let chunks: Box<[AtomicPtr<Slot>]> = (0..(cap as usize).div_ceil(CHUNK))
+            .map(|_| AtomicPtr::new(std::ptr::null_mut()))
+            .collect();
+        let first = alloc_chunk();
+        // SAFETY: `first` points to `CHUNK` slots nobody else sees yet.
+        unsafe { first.write(Slot::open("", module, started)) };
+        chunks[0].store(first, Ordering::Release);
         Request {
             root_name: name,
             started,
-            cap: config::max_nodes(),
-            nodes: Mutex::new(Nodes {
-                list: vec![root],
+            cap,
+            state: SpinLock::new(State {
+                len: 1,
                 folds: Vec::new(),
                 uncounted: 0,
             }),
+            chunks,
+            failed: AtomicBool::new(false),
+            slow: AtomicBool::new(false),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Nodes> {
-        // A panic never happens while the lock is held; recover anyway.
-        self.nodes.lock().unwrap_or_else(PoisonError::into_inner)
+    /// The slot of a node that has been opened.
+    #[inline]
+    fn slot(&self, index: u32) -> &Slot {
+        let index = index as usize;
+        let chunk = self.chunks[index / CHUNK].load(Ordering::Acquire);
+        // SAFETY: node `index` was handed out after its chunk was stored, and
+        // chunks live as long as the request.
+        unsafe { &*chunk.add(index % CHUNK) }
     }
 
     /// Opens a child of `parent` for a call of `site` that started at `start`.
@@ -109,136 +178,212 @@ impl Request {
             NodeId::Kept(p) => p,
             folded @ NodeId::Folded(_) => return folded,
         };
-        let mut nodes = self.lock();
-        if nodes.list.len() >= self.cap {
+        let mut state = self.state.lock();
+        let index = state.len;
+        if index >= self.cap {
             return NodeId::Folded(parent);
         }
-        let index = u32::try_from(nodes.list.len()).unwrap_or(u32::MAX);
-        nodes.list.push(Node {
-            name: site.name(),
-            module: site.module(),
-            parent,
-            start: start.saturating_duration_since(self.started),
-            wall: Duration::ZERO,
-            busy: None,
-            outcome: None,
-            slow: false,
-        });
+        if index as usize % CHUNK == 0 {
+            self.chunks[index as usize / CHUNK].store(alloc_chunk(), Ordering::Release);
+        }
+        state.len += 1;
+        // SAFETY: slot `index` is unused memory of a live chunk, written here
+        // in full under the lock before its index is handed out; `links` are
+        // only accessed under the lock until the request drops.
+        unsafe {
+            let chunk = self.chunks[index as usize / CHUNK].load(Ordering::Relaxed);
+            chunk
+                .add(index as usize % CHUNK)
+                .write(Slot::open(site.name(), site.module(), start));
+            let parent_links = &mut *self.slot(parent).links.get();
+            if parent_links.last_child == NONE {
+                parent_links.first_child = index;
+            } else {
+                (*self.slot(parent_links.last_child).links.get()).next_sibling = index;
+            }
+            parent_links.last_child = index;
+        }
+        drop(state);
         NodeId::Kept(index)
     }
 
-    /// Records how the call in `node` ended.
+    /// Records how the call in `node` ended. Each node is closed at most once,
+    /// by the call that opened it.
     pub(crate) fn close(&self, node: NodeId, site: Option<&'static Callsite>, closing: &Closing) {
         let slow = site
             .and_then(Callsite::slow_nanos)
             .is_some_and(|limit| closing.wall.as_nanos() >= u128::from(limit));
-        let mut nodes = self.lock();
+        if slow {
+            self.slow.store(true, Ordering::Relaxed);
+        }
+        if closing.outcome.is_failure() {
+            self.failed.store(true, Ordering::Relaxed);
+        }
         match node {
             NodeId::Kept(index) => {
-                if let Some(n) = nodes.list.get_mut(index as usize) {
-                    n.wall = closing.wall;
-                    n.busy = closing.busy;
-                    n.outcome = Some(closing.outcome);
-                    n.slow |= slow;
-                }
+                let end = End {
+                    wall: closing.wall,
+                    busy: closing.busy,
+                    outcome: Some(closing.outcome),
+                    slow,
+                };
+                // SAFETY: only the call that opened `index` writes its `end`,
+                // once; it is read only by `Drop`, after every call has ended.
+                unsafe { *self.slot(index).end.get() = end };
             }
             NodeId::Folded(parent) => {
                 let Some(site) = site else { return };
-                let failed = u64::from(closing.outcome.is_failure());
-                if let Some(fold) = nodes
-                    .folds
-                    .iter_mut()
-                    .find(|f| f.parent == parent && std::ptr::eq(f.name, site.name()))
-                {
-                    fold.calls += 1;
-                    fold.failures += failed;
-                    fold.total += closing.wall;
-                } else if nodes.folds.len() < MAX_FOLDS {
-                    nodes.folds.push(Fold {
-                        parent,
-                        name: site.name(),
-                        module: site.module(),
-                        calls: 1,
-                        failures: failed,
-                        total: closing.wall,
-                    });
-                } else {
-                    nodes.uncounted += 1;
-                }
+                self.fold(parent, site, closing);
             }
         }
     }
 
-    /// Builds the finished tree.
-    fn to_tree(&self) -> CallTree {
-        let nodes = self.lock();
-        let count = nodes.list.len();
-        let mut children: Vec<Vec<CallNode>> = (0..count).map(|_| Vec::new()).collect();
-        for fold in nodes.folds.iter().rev() {
-            if let Some(list) = children.get_mut(fold.parent as usize) {
-                list.push(CallNode {
-                    name: Cow::Borrowed(fold.name),
-                    module: fold.module,
-                    start: None,
-                    wall: fold.total,
-                    busy: None,
-                    outcome: Some(if fold.failures > 0 {
-                        Outcome::Error
-                    } else {
-                        Outcome::Ok
-                    }),
-                    slow: false,
-                    calls: fold.calls,
-                    failures: fold.failures,
-                    children: Vec::new(),
-                });
+    #[cold]
+    fn fold(&self, parent: u32, site: &'static Callsite, closing: &Closing) {
+        let failed = u64::from(closing.outcome.is_failure());
+        let mut state = self.state.lock();
+        if let Some(fold) = state
+            .folds
+            .iter_mut()
+            .find(|f| f.parent == parent && std::ptr::eq(f.name, site.name()))
+        {
+            fold.calls += 1;
+            fold.failures += failed;
+            fold.total += closing.wall;
+        } else if state.folds.len() < MAX_FOLDS {
+            state.folds.push(Fold {
+                parent,
+                name: site.name(),
+                module: site.module(),
+                calls: 1,
+                failures: failed,
+                total: closing.wall,
+            });
+        } else {
+            state.uncounted += 1;
+        }
+    }
+
+    /// The finished tree, nodes in depth-first pre-order.
+    fn build_tree(&mut self) -> CallTree {
+        let state = self.state.get_mut();
+        let (len, uncounted) = (state.len, state.uncounted);
+        let folds = std::mem::take(&mut state.folds);
+        // Aggregates hang under their parent after its own children.
+        let mut fold_first = Vec::new();
+        let mut fold_next = vec![NONE; folds.len()];
+        if !folds.is_empty() {
+            fold_first = vec![NONE; len as usize];
+            for (i, fold) in folds.iter().enumerate().rev() {
+                fold_next[i] = fold_first[fold.parent as usize];
+                fold_first[fold.parent as usize] = u32::try_from(i).unwrap_or(NONE);
             }
         }
-        // Children always have larger indices than their parents, so a
-        // reverse walk finishes every child list before its parent is built.
-        let mut built: Vec<Option<CallNode>> = (0..count).map(|_| None).collect();
-        for index in (0..count).rev() {
-            let node = &nodes.list[index];
-            let mut own = std::mem::take(&mut children[index]);
-            own.reverse();
-            let name = if index == 0 {
+        let first_fold = |node: u32| fold_first.get(node as usize).copied().unwrap_or(NONE);
+        let mut nodes = Vec::with_capacity(len as usize + folds.len());
+        nodes.push(self.node_data(0, 0));
+        // (position in `nodes`, next child to visit, next aggregate to visit)
+        let mut stack = vec![(0_usize, self.links(0).first_child, first_fold(0))];
+        while let Some(&(pos, child, fold)) = stack.last() {
+            let depth = u32::try_from(stack.len()).unwrap_or(u32::MAX);
+            let top = stack.len() - 1;
+            if child != NONE {
+                stack[top].1 = self.links(child).next_sibling;
+                nodes.push(self.node_data(child, depth));
+                stack.push((
+                    nodes.len() - 1,
+                    self.links(child).first_child,
+                    first_fold(child),
+                ));
+            } else if fold != NONE {
+                stack[top].2 = fold_next[fold as usize];
+                nodes.push(fold_data(&folds[fold as usize], depth));
+            } else {
+                nodes[pos].subtree = u32::try_from(nodes.len() - pos).unwrap_or(u32::MAX);
+                stack.pop();
+            }
+        }
+        CallTree::from_parts(nodes, uncounted)
+    }
+
+    fn links(&self, index: u32) -> &Links {
+        // SAFETY: called only from `build_tree`, which has `&mut self`.
+        unsafe { &*self.slot(index).links.get() }
+    }
+
+    fn node_data(&self, index: u32, depth: u32) -> NodeData {
+        let slot = self.slot(index);
+        // SAFETY: called only from `build_tree`, which has `&mut self`.
+        let (fixed, end) = unsafe { (&*slot.fixed.get(), &*slot.end.get()) };
+        NodeData {
+            name: if index == 0 {
                 self.root_name.clone()
             } else {
-                Cow::Borrowed(node.name)
-            };
-            let failures = u64::from(node.outcome.is_some_and(Outcome::is_failure));
-            let call = CallNode {
-                name,
-                module: node.module,
-                start: Some(node.start),
-                wall: node.wall,
-                busy: node.busy,
-                outcome: node.outcome,
-                slow: node.slow,
-                calls: 1,
-                failures,
-                children: own,
-            };
-            if index == 0 {
-                built[0] = Some(call);
-            } else {
-                children[node.parent as usize].push(call);
-            }
+                Cow::Borrowed(fixed.name)
+            },
+            module: fixed.module,
+            depth,
+            subtree: 1,
+            start: Some(fixed.start.saturating_duration_since(self.started)),
+            wall: end.wall,
+            busy: end.busy,
+            outcome: end.outcome,
+            slow: end.slow,
+            calls: 1,
+            failures: u64::from(end.outcome.is_some_and(Outcome::is_failure)),
         }
-        let root = built[0]
-            .take()
-            .unwrap_or_else(|| CallNode::empty(self.root_name.clone()));
-        CallTree {
-            root,
-            uncounted: nodes.uncounted,
+    }
+
+    fn summary(&mut self) -> Summary {
+        // SAFETY: `&mut self`: every call has ended.
+        let root_wall = unsafe { (*self.slot(0).end.get()).wall };
+        Summary {
+            wall: root_wall,
+            failed: *self.failed.get_mut(),
+            slow: *self.slow.get_mut(),
         }
+    }
+}
+
+fn fold_data(fold: &Fold, depth: u32) -> NodeData {
+    NodeData {
+        name: Cow::Borrowed(fold.name),
+        module: fold.module,
+        depth,
+        subtree: 1,
+        start: None,
+        wall: fold.total,
+        busy: None,
+        outcome: Some(if fold.failures > 0 {
+            Outcome::Error
+        } else {
+            Outcome::Ok
+        }),
+        slow: false,
+        calls: fold.calls,
+        failures: fold.failures,
     }
 }
 
 impl Drop for Request {
     fn drop(&mut self) {
-        if sink::wants_trees() {
-            sink::dispatch(&self.to_tree());
+        let summary = self.summary();
+        if sink::wants(&summary) {
+            let tree = self.build_tree();
+            sink::dispatch(&tree);
+        }
+        for chunk in &mut self.chunks {
+            let chunk = *chunk.get_mut();
+            if !chunk.is_null() {
+                // SAFETY: allocated by `alloc_chunk` as a boxed slice of
+                // `CHUNK` possibly uninitialised slots (`Slot` has no drop glue).
+                drop(unsafe {
+                    Box::from_raw(std::ptr::slice_from_raw_parts_mut(
+                        chunk.cast::<MaybeUninit<Slot>>(),
+                        CHUNK,
+                    ))
+                });
+            }
         }
     }
 }

@@ -18,30 +18,30 @@ impl CallTree {
     #[must_use]
     pub fn to_json(&self) -> String {
         let mut out = String::new();
-        let _ = write!(out, "{{\"uncounted\":{},\"root\":", self.uncounted);
-        write_node(&mut out, &self.root);
+        let _ = write!(out, "{{\"uncounted\":{},\"root\":", self.uncounted());
+        write_node(&mut out, self.root());
         out.push('}');
         out
     }
 }
 
-fn write_node(out: &mut String, node: &CallNode) {
+fn write_node(out: &mut String, node: CallNode<'_>) {
     out.push_str("{\"name\":");
-    write_str(out, &node.name);
+    write_str(out, node.name());
     out.push_str(",\"module\":");
-    write_str(out, node.module);
+    write_str(out, node.module());
     let _ = write!(
         out,
         ",\"start_ns\":{},\"wall_ns\":{},\"busy_ns\":{},\"outcome\":\"{}\",\"slow\":{},\"calls\":{},\"failures\":{},\"children\":[",
-        opt(node.start.map(|d| d.as_nanos())),
-        node.wall.as_nanos(),
-        opt(node.busy.map(|d| d.as_nanos())),
-        outcome(node.outcome),
-        node.slow,
-        node.calls,
-        node.failures,
+        opt(node.start().map(|d| d.as_nanos())),
+        node.wall().as_nanos(),
+        opt(node.busy().map(|d| d.as_nanos())),
+        outcome(node.outcome()),
+        node.is_slow(),
+        node.calls(),
+        node.failures(),
     );
-    for (i, child) in node.children.iter().enumerate() {
+    for (i, child) in node.children().enumerate() {
         if i > 0 {
             out.push(',');
         }

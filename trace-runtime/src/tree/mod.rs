@@ -1,4 +1,8 @@
 //! Finished call trees as data: what sinks receive and renderers print.
+//!
+//! A tree is one vector of nodes in depth-first pre-order, each knowing its
+//! depth and the size of its subtree, so building, walking and dropping it
+//! each touch one allocation. [`CallNode`] is a cheap view into it.
 
 pub(crate) mod json;
 pub(crate) mod render;
@@ -12,88 +16,163 @@ use crate::call::outcome::Outcome;
 /// The calls of one finished request.
 ///
 /// Delivered to every [`TreeSink`](crate::TreeSink); print it with
-/// [`render`](CallTree::render) or serialise it with [`to_json`](CallTree::to_json).
+/// [`render`](CallTree::render), serialise it with
+/// [`to_json`](CallTree::to_json), or walk it from [`root`](CallTree::root).
 #[derive(Clone, Debug)]
-#[non_exhaustive]
 pub struct CallTree {
-    /// The request root: the outermost traced call, or a root opened by
-    /// [`request`](crate::request) / [`in_request`](crate::TraceFutureExt::in_request).
-    pub root: CallNode,
-    /// Calls past both caps (nodes and aggregates) that were counted nowhere
-    /// else than in the metrics.
-    pub uncounted: u64,
+    nodes: Vec<NodeData>,
+    uncounted: u64,
+}
+
+/// One node's data; see [`CallNode`] for the meaning of each field.
+#[derive(Clone, Debug)]
+pub(crate) struct NodeData {
+    pub(crate) name: Cow<'static, str>,
+    pub(crate) module: &'static str,
+    pub(crate) depth: u32,
+    /// Nodes in this node's subtree, itself included.
+    pub(crate) subtree: u32,
+    pub(crate) start: Option<Duration>,
+    pub(crate) wall: Duration,
+    pub(crate) busy: Option<Duration>,
+    pub(crate) outcome: Option<Outcome>,
+    pub(crate) slow: bool,
+    pub(crate) calls: u64,
+    pub(crate) failures: u64,
 }
 
 /// One call in a [`CallTree`], or an aggregate of repeated calls when the
-/// request exceeded its node cap (then `calls > 1`).
-#[derive(Clone, Debug)]
-#[non_exhaustive]
-pub struct CallNode {
-    /// The function label (`Type::method`) or the root's name.
-    pub name: Cow<'static, str>,
-    /// The module path of the function; empty for user-opened roots.
-    pub module: &'static str,
-    /// When the call started, relative to the start of the request; `None`
-    /// for aggregates.
-    pub start: Option<Duration>,
-    /// Wall-clock time from start to end; for aggregates, the sum.
-    pub wall: Duration,
-    /// For async calls, the time spent inside `poll`.
-    pub busy: Option<Duration>,
-    /// How the call ended; `None` if it had not ended when the tree was built.
-    pub outcome: Option<Outcome>,
-    /// The call took longer than its `slow = "..."` threshold.
-    pub slow: bool,
-    /// How many calls this node stands for: 1, or the size of an aggregate.
-    pub calls: u64,
-    /// How many of those calls failed.
-    pub failures: u64,
-    /// Calls made by this one, in the order they started.
-    pub children: Vec<CallNode>,
-}
-
-impl CallNode {
-    pub(crate) fn empty(name: Cow<'static, str>) -> CallNode {
-        CallNode {
-            name,
-            module: "",
-            start: Some(Duration::ZERO),
-            wall: Duration::ZERO,
-            busy: None,
-            outcome: None,
-            slow: false,
-            calls: 1,
-            failures: 0,
-            children: Vec::new(),
-        }
-    }
-
-    /// Visits this node and its descendants, depth first.
-    pub fn walk<'a>(&'a self, visit: &mut impl FnMut(&'a CallNode, usize)) {
-        fn go<'a>(node: &'a CallNode, depth: usize, visit: &mut impl FnMut(&'a CallNode, usize)) {
-            visit(node, depth);
-            for child in &node.children {
-                go(child, depth + 1, visit);
-            }
-        }
-        go(self, 0, visit);
-    }
+/// request exceeded its node cap (then [`calls`](CallNode::calls) `> 1`).
+#[derive(Clone, Copy, Debug)]
+pub struct CallNode<'a> {
+    tree: &'a CallTree,
+    index: usize,
 }
 
 impl CallTree {
+    pub(crate) fn from_parts(nodes: Vec<NodeData>, uncounted: u64) -> CallTree {
+        debug_assert!(!nodes.is_empty());
+        CallTree { nodes, uncounted }
+    }
+
+    /// The request root: the outermost traced call, or a root opened by
+    /// [`request`](crate::request) / [`in_request`](crate::TraceFutureExt::in_request).
+    #[must_use]
+    pub fn root(&self) -> CallNode<'_> {
+        CallNode {
+            tree: self,
+            index: 0,
+        }
+    }
+
+    /// Every node, depth first, parents before their children.
+    pub fn iter(&self) -> impl Iterator<Item = CallNode<'_>> + '_ {
+        (0..self.nodes.len()).map(move |index| CallNode { tree: self, index })
+    }
+
+    /// Calls past both caps (nodes and aggregates), counted nowhere else
+    /// than in the metrics.
+    #[must_use]
+    pub fn uncounted(&self) -> u64 {
+        self.uncounted
+    }
+
     /// Whether any call in the tree failed (`Err` or panic).
     #[must_use]
     pub fn has_failure(&self) -> bool {
-        let mut failed = false;
-        self.root.walk(&mut |node, _| failed |= node.failures > 0);
-        failed
+        self.nodes.iter().any(|n| n.failures > 0)
     }
 
-    /// How many calls the tree accounts for, aggregates included.
+    /// Whether any call exceeded its `slow = "..."` threshold.
+    #[must_use]
+    pub fn has_slow_call(&self) -> bool {
+        self.nodes.iter().any(|n| n.slow)
+    }
+
+    /// How many calls the tree accounts for, aggregates and uncounted included.
     #[must_use]
     pub fn call_count(&self) -> u64 {
-        let mut calls = self.uncounted;
-        self.root.walk(&mut |node, _| calls += node.calls);
-        calls
+        self.uncounted + self.nodes.iter().map(|n| n.calls).sum::<u64>()
+    }
+}
+
+impl<'a> CallNode<'a> {
+    fn data(&self) -> &'a NodeData {
+        &self.tree.nodes[self.index]
+    }
+
+    /// The function label (`Type::method`) or the root's name.
+    #[must_use]
+    pub fn name(&self) -> &'a str {
+        &self.data().name
+    }
+
+    /// The module path of the function; empty for user-opened roots.
+    #[must_use]
+    pub fn module(&self) -> &'static str {
+        self.data().module
+    }
+
+    /// Nesting depth: 0 for the root.
+    #[must_use]
+    pub fn depth(&self) -> usize {
+        self.data().depth as usize
+    }
+
+    /// When the call started, relative to the start of the request; `None`
+    /// for aggregates.
+    #[must_use]
+    pub fn start(&self) -> Option<Duration> {
+        self.data().start
+    }
+
+    /// Wall-clock time from start to end; for aggregates, the sum.
+    #[must_use]
+    pub fn wall(&self) -> Duration {
+        self.data().wall
+    }
+
+    /// For async calls, the time spent inside `poll`.
+    #[must_use]
+    pub fn busy(&self) -> Option<Duration> {
+        self.data().busy
+    }
+
+    /// How the call ended; `None` if it had not ended when the tree was built.
+    #[must_use]
+    pub fn outcome(&self) -> Option<Outcome> {
+        self.data().outcome
+    }
+
+    /// Whether the call took longer than its `slow = "..."` threshold.
+    #[must_use]
+    pub fn is_slow(&self) -> bool {
+        self.data().slow
+    }
+
+    /// How many calls this node stands for: 1, or the size of an aggregate.
+    #[must_use]
+    pub fn calls(&self) -> u64 {
+        self.data().calls
+    }
+
+    /// How many of those calls failed.
+    #[must_use]
+    pub fn failures(&self) -> u64 {
+        self.data().failures
+    }
+
+    /// Calls made by this one, in the order they started; aggregates last.
+    pub fn children(&self) -> impl Iterator<Item = CallNode<'a>> + 'a {
+        let tree = self.tree;
+        let end = self.index + self.data().subtree as usize;
+        let mut next = self.index + 1;
+        std::iter::from_fn(move || {
+            (next < end).then(|| {
+                let node = CallNode { tree, index: next };
+                next += tree.nodes[next].subtree as usize;
+                node
+            })
+        })
     }
 }

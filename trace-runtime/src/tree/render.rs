@@ -29,18 +29,19 @@ impl CallTree {
     /// ```
     #[must_use]
     pub fn render(&self) -> String {
-        let mut rows: Vec<(usize, &CallNode, String)> = Vec::new();
-        self.root
-            .walk(&mut |node, depth| rows.push((depth, node, format_duration(node.wall))));
+        let rows: Vec<(usize, CallNode<'_>, String)> = self
+            .iter()
+            .map(|node| (node.depth(), node, format_duration(node.wall())))
+            .collect();
         let name_width = rows
             .iter()
-            .map(|(depth, node, _)| depth * 2 + label(node).chars().count())
+            .map(|(depth, node, _)| depth * 2 + label(*node).chars().count())
             .max()
             .unwrap_or(0);
         let time_width = rows.iter().map(|(_, _, t)| t.len()).max().unwrap_or(0);
         let mut out = String::new();
         for (depth, node, time) in &rows {
-            let name = label(node);
+            let name = label(*node);
             let pad = name_width - depth * 2 - name.chars().count();
             let _ = write!(
                 out,
@@ -49,7 +50,7 @@ impl CallTree {
                 "",
                 indent = depth * 2,
             );
-            for mark in marks(node) {
+            for mark in marks(*node) {
                 out.push_str("  ");
                 out.push_str(&mark);
             }
@@ -72,36 +73,36 @@ impl std::fmt::Display for CallTree {
     }
 }
 
-fn label(node: &CallNode) -> String {
-    if node.calls > 1 {
-        format!("{} ×{}", node.name, node.calls)
+fn label(node: CallNode<'_>) -> String {
+    if node.calls() > 1 {
+        format!("{} ×{}", node.name(), node.calls())
     } else {
-        node.name.to_string()
+        node.name().to_owned()
     }
 }
 
-fn marks(node: &CallNode) -> Vec<String> {
+fn marks(node: CallNode<'_>) -> Vec<String> {
     let mut marks = Vec::new();
-    if node.calls > 1 {
+    if node.calls() > 1 {
         marks.push("total".to_owned());
-        if node.failures > 0 {
-            marks.push(format!("err ×{}", node.failures));
+        if node.failures() > 0 {
+            marks.push(format!("err ×{}", node.failures()));
         }
         return marks;
     }
-    if let Some(busy) = node.busy {
-        if busy < node.wall {
+    if let Some(busy) = node.busy() {
+        if busy < node.wall() {
             marks.push(format!("busy {}", format_duration(busy)));
         }
     }
-    match node.outcome {
+    match node.outcome() {
         Some(Outcome::Ok) => {}
         Some(Outcome::Error) => marks.push("err".to_owned()),
         Some(Outcome::Panic) => marks.push("panic".to_owned()),
         Some(Outcome::Cancelled) => marks.push("cancelled".to_owned()),
         None => marks.push("unfinished".to_owned()),
     }
-    if node.slow {
+    if node.is_slow() {
         marks.push("slow".to_owned());
     }
     marks

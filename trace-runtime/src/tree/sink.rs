@@ -12,7 +12,8 @@ pub const TREE_TARGET: &str = "trace_runtime::tree";
 /// Receives every finished [`CallTree`] that passes the [`TreeFilter`].
 ///
 /// Called on the thread where the request's last call ended; keep it quick
-/// (hand the tree to a channel for slow work).
+/// (hand the tree to a channel for slow work). A panic in a sink is caught
+/// and does not reach the traced code.
 ///
 /// ```
 /// use std::sync::{Arc, Mutex};
@@ -61,21 +62,25 @@ pub struct TreeFilter {
     pub slow_calls: bool,
 }
 
+/// What the filter looks at, known before the tree is built.
+pub(crate) struct Summary {
+    /// The root's wall time.
+    pub(crate) wall: Duration,
+    /// A call failed.
+    pub(crate) failed: bool,
+    /// A call exceeded its slow threshold.
+    pub(crate) slow: bool,
+}
+
 impl TreeFilter {
-    fn passes(&self, tree: &CallTree) -> bool {
+    fn passes(&self, summary: &Summary) -> bool {
         if self.slower_than.is_none() && !self.failed && !self.slow_calls {
             return true;
         }
-        self.slower_than.is_some_and(|min| tree.root.wall >= min)
-            || (self.failed && tree.has_failure())
-            || (self.slow_calls && has_slow_call(tree))
+        self.slower_than.is_some_and(|min| summary.wall >= min)
+            || (self.failed && summary.failed)
+            || (self.slow_calls && summary.slow)
     }
-}
-
-fn has_slow_call(tree: &CallTree) -> bool {
-    let mut slow = false;
-    tree.root.walk(&mut |node, _| slow |= node.slow);
-    slow
 }
 
 struct Sinks {
@@ -130,29 +135,40 @@ pub(crate) fn wants_trees() -> bool {
         || (sinks.log && tracing::enabled!(target: TREE_TARGET, tracing::Level::WARN))
 }
 
-/// Delivers `tree` to the log and every sink, if it passes the filter.
+/// Whether a finished request with this summary passes the filter and
+/// would reach anyone, so its tree is worth building.
+pub(crate) fn wants(summary: &Summary) -> bool {
+    let passes = SINKS
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .filter
+        .passes(summary);
+    passes && wants_trees()
+}
+
+/// Delivers `tree` to the log and every sink.
 pub(crate) fn dispatch(tree: &CallTree) {
     let (log, sinks) = {
         let guard = SINKS.read().unwrap_or_else(PoisonError::into_inner);
-        if !guard.filter.passes(tree) {
-            return;
-        }
         (guard.log, guard.added.clone())
     };
     if log {
         log_tree(tree);
     }
     for sink in sinks {
-        sink.on_tree(tree);
+        // A panicking sink must not unwind into the traced code that happened
+        // to end the request (or abort the process if that code is already
+        // unwinding); the panic hook has reported it.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sink.on_tree(tree)));
     }
 }
 
 /// One event per tree: `WARN` if a call failed or was slow, else `INFO`.
 fn log_tree(tree: &CallTree) {
-    let request = &*tree.root.name;
-    let wall_ms = tree.root.wall.as_secs_f64() * 1e3;
+    let request = tree.root().name();
+    let wall_ms = tree.root().wall().as_secs_f64() * 1e3;
     let calls = tree.call_count();
-    if tree.has_failure() || has_slow_call(tree) {
+    if tree.has_failure() || tree.has_slow_call() {
         if tracing::enabled!(target: TREE_TARGET, tracing::Level::WARN) {
             let text = tree.render();
             tracing::warn!(target: TREE_TARGET, request, wall_ms, calls, "call tree\n{text}");
