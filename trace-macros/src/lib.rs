@@ -1,10 +1,10 @@
 //! Procedural macros behind [`trace-runtime`](https://docs.rs/trace-runtime).
 //!
 //! Do not depend on this crate directly: `trace-runtime` re-exports
-//! [`macro@trace`] and [`macro@instrument_all`] and documents them. The crate is
-//! split by phase: [`args`] parses attribute options, [`model`] classifies the
-//! annotated function, [`expand`] generates code, [`impl_block`] applies it to
-//! every method of an `impl`, and [`fallback`] turns an error into one
+//! `trace` and `instrument_all` and documents them. The crate is
+//! split by phase: `args` parses attribute options, `model` classifies the
+//! annotated function, `expand` generates code, `impl_block` applies it to
+//! every method of an `impl`, and `fallback` turns an error into one
 //! diagnostic plus the user's item unchanged.
 
 mod args;
@@ -16,7 +16,7 @@ mod model;
 
 use proc_macro::TokenStream;
 
-/// Times, counts and traces every call of a function. See `trace_runtime::trace`.
+/// Implementation of `trace_runtime::trace`; documented there.
 #[proc_macro_attribute]
 pub fn trace(attr: TokenStream, item: TokenStream) -> TokenStream {
     let item2 = proc_macro2::TokenStream::from(item.clone());
@@ -25,7 +25,7 @@ pub fn trace(attr: TokenStream, item: TokenStream) -> TokenStream {
         .into()
 }
 
-/// Applies `#[trace]` to every method of an `impl` block. See `trace_runtime::instrument_all`.
+/// Implementation of `trace_runtime::instrument_all`; documented there.
 #[proc_macro_attribute]
 pub fn instrument_all(attr: TokenStream, item: TokenStream) -> TokenStream {
     let item2 = proc_macro2::TokenStream::from(item);

@@ -3,7 +3,7 @@
 //!
 //! Put [`#[trace]`](macro@trace) on a function or
 //! [`#[instrument_all]`](macro@instrument_all) on an `impl` block. Every call
-//! is then timed and counted through the [`metrics`] facade (exported by
+//! is then timed and counted through the [`metrics`](::metrics) facade (exported by
 //! [`ExporterBuilder`]), and each request's calls are collected into a
 //! [`CallTree`] that is logged as an indented tree when the request ends.
 //!
@@ -75,7 +75,100 @@ mod exporter;
 mod metrics;
 mod tree;
 
-pub use trace_macros::{instrument_all, trace};
+/// Times, counts and traces every call of a function.
+///
+/// Works on sync and `async` functions, methods, `unsafe` and `extern "C"`
+/// functions, functions returning `!`, and functions that return a future
+/// written by hand (`-> impl Future`, `-> Pin<Box<dyn Future + Send + '_>>`,
+/// `BoxFuture`): then statements before the future run at call time and the
+/// returned future is what gets timed. The function behaves exactly as
+/// without the attribute; panics keep their payload, futures stay `Send`.
+///
+/// Each call updates the [metrics](crate#metrics) and becomes a node of the
+/// current request's [`CallTree`]. A call returning `Err(_)` (also through a
+/// type alias such as `io::Result`) or panicking counts as an error.
+///
+/// # Options
+///
+/// | option | meaning |
+/// |---|---|
+/// | `name = "label"` | the `function` label and tree name (default: the function's name; `Type::method` under [`macro@instrument_all`]); non-empty, at most 128 bytes, no whitespace |
+/// | `slow = "50ms"` | mark calls at least this slow in the tree and log them to [`SLOW_TARGET`] (`ns`, `us`, `ms`, `s`) |
+/// | `skip` | leave the function untouched (useful inside [`macro@instrument_all`]) |
+/// | `crate = path` | where `trace_runtime` is, when it is re-exported under another path |
+///
+/// ```
+/// use trace_runtime::trace;
+///
+/// #[derive(Debug, PartialEq)]
+/// struct NotFound;
+///
+/// #[trace(name = "rooms::find", slow = "50ms")]
+/// fn find(id: u32) -> Result<&'static str, NotFound> {
+///     if id == 1 { Ok("lobby") } else { Err(NotFound) }
+/// }
+///
+/// #[trace]
+/// async fn load(id: u32) -> Option<&'static str> {
+///     find(id).ok()
+/// }
+///
+/// assert_eq!(find(1), Ok("lobby"));
+/// assert_eq!(find(2), Err(NotFound));
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// assert_eq!(load(1).await, Some("lobby"));
+/// # });
+/// ```
+///
+/// `use trace_runtime::trace;` clashes with `tracing::trace!` when both are
+/// imported; write `#[trace_runtime::trace]` there instead.
+pub use trace_macros::trace;
+
+/// Applies [`macro@trace`] to every method with a body in an `impl` block.
+///
+/// Inherent and trait impls, generic impls, native `async fn` in traits and
+/// `#[async_trait]` impls (with the attributes in either order) are
+/// supported. Methods are labelled `Type::method`. `const fn`s are left
+/// untouched; a method opts out with `#[trace(skip)]` and overrides options
+/// with its own `#[trace(...)]`. The block itself accepts `slow = "..."` and
+/// `crate = path`, which every method inherits.
+///
+/// ```
+/// use trace_runtime::instrument_all;
+///
+/// struct GameService { rooms: Vec<String> }
+///
+/// #[instrument_all]
+/// impl GameService {
+///     fn new() -> Self { GameService { rooms: Vec::new() } }
+///
+///     async fn create_room(&mut self, name: &str) -> Result<usize, String> {
+///         Self::validate_room(name)?;
+///         self.rooms.push(name.to_owned());
+///         Ok(self.rooms.len())
+///     }
+///
+///     #[trace(name = "GameService::validate")]
+///     fn validate_room(name: &str) -> Result<(), String> {
+///         if name.is_empty() { Err("empty name".to_owned()) } else { Ok(()) }
+///     }
+///
+///     #[trace(skip)]
+///     fn room_count(&self) -> usize { self.rooms.len() }
+///
+///     const fn max_rooms() -> usize { 64 }
+/// }
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let mut game = GameService::new();
+/// assert_eq!(game.create_room("lobby").await, Ok(1));
+/// assert!(game.create_room("").await.is_err());
+/// assert_eq!(game.room_count(), 1);
+/// const MAX: usize = GameService::max_rooms();
+/// assert_eq!(MAX, 64);
+/// # });
+/// ```
+pub use trace_macros::instrument_all;
 
 pub use call::outcome::Outcome;
 pub use call::timing::SLOW_TARGET;
