@@ -78,8 +78,7 @@ impl Callsite {
     #[cold]
     #[inline(never)]
     fn register(&'static self, recorder: usize) -> &'static SiteMetrics {
-        let fresh: &'static SiteMetrics =
-            Box::leak(Box::new(SiteMetrics::register(self, recorder)));
+        let fresh = SiteMetrics::register(self, recorder).leak();
         // Racing registrations both return valid handles; the last one stays
         // cached. The loser is leaked: at most one per site and recorder change.
         self.metrics

@@ -18,7 +18,7 @@ impl CallMetrics {
     #[inline]
     pub(crate) fn begin(site: &'static Callsite, caller: Option<&'static Callsite>) -> Self {
         let metrics = site.metrics();
-        metrics.concurrent.increment(1.0);
+        metrics.enter();
         CallMetrics {
             site: metrics,
             edge: metrics.edge(caller),
@@ -31,7 +31,7 @@ impl CallMetrics {
     pub(crate) fn end(self, site: &'static Callsite, wall: Duration, outcome: Outcome) {
         self.site.duration.record(wall.as_secs_f64());
         self.edge.counter(outcome).increment(1);
-        self.site.concurrent.decrement(1.0);
+        self.site.exit();
         if let Some(limit) = site.slow_nanos() {
             if wall.as_nanos() >= u128::from(limit) {
                 log_slow(site, wall, limit);

@@ -8,7 +8,7 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::exporter::error::ExportError;
 use crate::exporter::http;
-use crate::metrics::{names, service};
+use crate::metrics::{handles, names, service};
 
 /// How often histogram samples are folded into their buckets by default.
 ///
@@ -63,7 +63,7 @@ impl Exporter {
     /// The metrics in the Prometheus text format, for a `/metrics` handler.
     #[must_use]
     pub fn render(&self) -> String {
-        self.handle.render()
+        render(&self.handle)
     }
 
     /// The address `/metrics` is served on, when started with
@@ -203,6 +203,9 @@ impl ExporterBuilder {
         let handle = recorder.handle();
         metrics::set_global_recorder(recorder)
             .map_err(|_| ExportError::RecorderAlreadyInstalled)?;
+        // This exporter publishes the in-flight gauges before every render,
+        // which spares each call two gauge updates.
+        handles::publish_gauges_at_scrape();
         if let Some(name) = &self.service_name {
             service::set(name.clone());
         }
@@ -218,6 +221,12 @@ impl ExporterBuilder {
             .map_err(ExportError::Thread)?;
         Ok(handle)
     }
+}
+
+/// The metrics text, with the in-flight gauges published first.
+pub(crate) fn render(handle: &PrometheusHandle) -> String {
+    handles::publish_in_flight();
+    handle.render()
 }
 
 /// HELP lines for every metric, and `build_info 1`.

@@ -39,7 +39,7 @@ fn respond(stream: TcpStream, handle: &PrometheusHandle) -> std::io::Result<()> 
         ("GET", "/metrics") => (
             "200 OK",
             "text/plain; version=0.0.4; charset=utf-8",
-            handle.render(),
+            super::builder::render(handle),
         ),
         ("GET", _) => ("404 Not Found", "text/plain", "try /metrics\n".to_owned()),
         _ => (

@@ -5,7 +5,7 @@
 //! identified by address: installing a global recorder after traced calls ran
 //! changes it, and the next call registers fresh handles.
 
-use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicPtr, Ordering};
 
 use metrics::{Counter, Gauge, Histogram, Key, Label, Metadata, Recorder};
 
@@ -23,9 +23,49 @@ pub(crate) fn recorder_id() -> usize {
 pub(crate) struct SiteMetrics {
     recorder: usize,
     pub(crate) duration: Histogram,
-    pub(crate) concurrent: Gauge,
+    concurrent: Gauge,
+    /// Calls in flight, when the gauge is published at scrape time.
+    in_flight: Option<AtomicI64>,
     edges: AtomicPtr<EdgeMetrics>,
     labels: [Label; 3],
+    /// The next site registered before this one, for publishing.
+    next_site: *const SiteMetrics,
+}
+
+// SAFETY: `next_site` points to another leaked, never-freed `SiteMetrics`;
+// every other field is `Send + Sync`.
+unsafe impl Send for SiteMetrics {}
+// SAFETY: as above.
+unsafe impl Sync for SiteMetrics {}
+
+/// Whether recorders installed from now on have their
+/// `function_calls_concurrent` gauges published by [`publish_in_flight`]
+/// (set by the exporter, which publishes before every render) instead of
+/// being updated on every call.
+static PUBLISHED_GAUGES: AtomicBool = AtomicBool::new(false);
+
+/// Every `SiteMetrics` ever registered, newest first.
+static ALL_SITES: AtomicPtr<SiteMetrics> = AtomicPtr::new(std::ptr::null_mut());
+
+/// Switches to publishing in-flight gauges at scrape time; called by the
+/// exporter once its recorder is installed.
+pub(crate) fn publish_gauges_at_scrape() {
+    PUBLISHED_GAUGES.store(true, Ordering::Release);
+}
+
+/// Sets every `function_calls_concurrent` gauge of the current recorder to
+/// its number of calls in flight. The exporter calls this before rendering.
+pub(crate) fn publish_in_flight() {
+    let recorder = recorder_id();
+    let mut cursor = ALL_SITES.load(Ordering::Acquire).cast_const();
+    // SAFETY: every node was leaked by `SiteMetrics::leak` and is never freed.
+    while let Some(site) = unsafe { cursor.as_ref() } {
+        if let (Some(count), true) = (&site.in_flight, site.recorder == recorder) {
+            #[allow(clippy::cast_precision_loss)]
+            site.concurrent.set(count.load(Ordering::Relaxed) as f64);
+        }
+        cursor = site.next_site;
+    }
 }
 
 /// The `function_calls_total` counters of one (site, caller) pair.
@@ -52,6 +92,7 @@ impl SiteMetrics {
             Label::from_static_parts("module", site.module()),
             Label::new("service_name", service::resolve(site.crate_name())),
         ];
+        let published = PUBLISHED_GAUGES.load(Ordering::Acquire);
         metrics::with_recorder(|r| SiteMetrics {
             recorder,
             duration: r.register_histogram(
@@ -62,9 +103,51 @@ impl SiteMetrics {
                 &Key::from_parts(names::CONCURRENT, labels.to_vec()),
                 &METADATA,
             ),
+            in_flight: published.then(|| AtomicI64::new(0)),
             edges: AtomicPtr::new(std::ptr::null_mut()),
             labels,
+            next_site: std::ptr::null(),
         })
+    }
+
+    /// Leaks `self` and links it into the list of all sites.
+    pub(crate) fn leak(self) -> &'static SiteMetrics {
+        let site: &'static mut SiteMetrics = Box::leak(Box::new(self));
+        let mut head = ALL_SITES.load(Ordering::Acquire);
+        loop {
+            site.next_site = head.cast_const();
+            match ALL_SITES.compare_exchange_weak(
+                head,
+                std::ptr::from_mut(site),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return site,
+                Err(now) => head = now,
+            }
+        }
+    }
+
+    /// Counts a call as started.
+    #[inline]
+    pub(crate) fn enter(&self) {
+        match &self.in_flight {
+            Some(count) => {
+                count.fetch_add(1, Ordering::Relaxed);
+            }
+            None => self.concurrent.increment(1.0),
+        }
+    }
+
+    /// Counts a call as ended.
+    #[inline]
+    pub(crate) fn exit(&self) {
+        match &self.in_flight {
+            Some(count) => {
+                count.fetch_sub(1, Ordering::Relaxed);
+            }
+            None => self.concurrent.decrement(1.0),
+        }
     }
 
     #[inline]
