@@ -19,6 +19,10 @@ pub struct Target<'a> {
     /// The function label: `name = "..."`, `Type::method`, or the function's name.
     pub label: String,
     pub args: &'a TraceArgs,
+    /// The function carries `#[track_caller]`: its body must not move into a
+    /// closure, where `Location::caller()` and panics of `unwrap()` would
+    /// report the closure instead of the function's caller.
+    pub track_caller: bool,
 }
 
 /// The new body for `target`, replacing `block`.
@@ -60,12 +64,13 @@ pub fn instrument_body(target: &Target, block: &Block) -> Block {
         }
         Kind::Sync => {
             let sync_outcome = outcome_of(quote!(&__trace_ret));
-            let annot = closure_annotation(&target.sig.output);
+            let run = run_body(target, stmts, quote!(__trace_ret));
             quote! {
                 #site
                 let __trace_call = #private::CallGuard::enter(&__TRACE_SITE);
-                #[allow(clippy::redundant_closure_call)]
-                let __trace_ret = (move || #annot { #(#stmts)* })();
+                #run
+                // Unreachable when the body diverges (ends in `loop`, `panic!`).
+                #[allow(unreachable_code)]
                 __trace_call.finish(#sync_outcome);
                 __trace_ret
             }
@@ -76,7 +81,7 @@ pub fn instrument_body(target: &Target, block: &Block) -> Block {
             #(#stmts)*
         },
         Kind::FutureImpl | Kind::FutureBoxed => {
-            let annot = closure_annotation(&target.sig.output);
+            let run = run_body(target, stmts, quote!(__trace_future));
             let future = quote! {
                 #private::Instrumented::new(&__TRACE_SITE, __trace_future, #classify)
             };
@@ -87,8 +92,7 @@ pub fn instrument_body(target: &Target, block: &Block) -> Block {
             };
             quote! {
                 #site
-                #[allow(clippy::redundant_closure_call)]
-                let __trace_future = (move || #annot { #(#stmts)* })();
+                #run
                 #future
             }
         }
@@ -123,12 +127,61 @@ fn callsite(target: &Target, private: &TokenStream) -> TokenStream {
     }
 }
 
+/// `let #binding = ...;` running the statements of a sync body (or of the
+/// part of a handwritten-future function before its future).
+///
+/// Normally the body runs in a closure so an early `return` or `?` still
+/// yields a value to classify. The closure is handed to a function taking
+/// `FnOnce`, so it is inferred `FnOnce` and may return borrows of what it
+/// captured (`fn get(&mut self) -> &mut T { &mut self.field }`); called in
+/// place it would be `FnMut`, and such a borrow could not escape it.
+///
+/// Under `#[track_caller]` the body runs in place instead, so caller
+/// locations stay exact; an early exit then ends the call through the
+/// guard's drop and counts as `ok` (a panic still counts as an error).
+fn run_body(target: &Target, stmts: &[syn::Stmt], binding: TokenStream) -> TokenStream {
+    if target.track_caller {
+        let annot = match declared_type(&target.sig.output) {
+            Some(ty) => quote!(: #ty),
+            None => TokenStream::new(),
+        };
+        quote! {
+            #[allow(clippy::let_unit_value)]
+            let #binding #annot = { #(#stmts)* };
+        }
+    } else {
+        let annot = closure_annotation(&target.sig.output);
+        quote! {
+            let #binding = {
+                #[inline]
+                fn __trace_once<R>(body: impl ::core::ops::FnOnce() -> R) -> R {
+                    body()
+                }
+                __trace_once(move || #annot { #(#stmts)* })
+            };
+        }
+    }
+}
+
 /// `-> T` for the closure that runs a sync body, so `?`, `return` and unsizing
 /// coercions see the declared type. Omitted when `T` mentions `impl Trait`.
 fn closure_annotation(output: &ReturnType) -> TokenStream {
+    match (output, declared_type(output)) {
+        (ReturnType::Type(arrow, _), Some(ty)) => quote!(#arrow #ty),
+        (ReturnType::Default, Some(ty)) => quote!(-> #ty),
+        (_, None) => TokenStream::new(),
+    }
+}
+
+/// The type a sync body evaluates to, when it can be written in a closure's
+/// or a `let`'s annotation: `()` for no return type (so a diverging body,
+/// `{ panic!() }`, is not inferred to be some other type), nothing when it
+/// mentions `impl Trait`.
+fn declared_type(output: &ReturnType) -> Option<TokenStream> {
     match output {
-        ReturnType::Type(arrow, ty) if !contains_impl_trait(ty) => quote!(#arrow #ty),
-        _ => TokenStream::new(),
+        ReturnType::Default => Some(quote!(())),
+        ReturnType::Type(_, ty) if contains_impl_trait(ty) => None,
+        ReturnType::Type(_, ty) => Some(quote!(#ty)),
     }
 }
 

@@ -10,6 +10,7 @@ use syn::{ImplItem, ItemImpl, Type};
 
 use crate::args::{Site, TraceArgs};
 use crate::expand::{instrument_body, Target};
+use crate::model::has_track_caller;
 
 /// Expands `#[instrument_all(attr)] item`.
 pub fn expand_impl(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
@@ -41,6 +42,7 @@ pub fn expand_impl(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStr
             sig: &method.sig,
             label,
             args: &args,
+            track_caller: has_track_caller(&method.attrs),
         };
         method.block = instrument_body(&target, &method.block);
     }

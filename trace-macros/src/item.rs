@@ -6,6 +6,7 @@ use syn::spanned::Spanned;
 
 use crate::args::{Site, TraceArgs};
 use crate::expand::{instrument_body, Target};
+use crate::model::has_track_caller;
 
 const ONLY_FUNCTIONS: &str = "#[trace] can only be applied to functions and methods";
 
@@ -46,6 +47,7 @@ pub fn expand_trace(attr: TokenStream, item: TokenStream) -> syn::Result<TokenSt
             .map_or_else(|| func.sig.ident.to_string(), syn::LitStr::value),
         sig: &func.sig,
         args: &args,
+        track_caller: has_track_caller(&func.attrs),
     };
     let block = instrument_body(&target, &func.block);
     *func.block = block;

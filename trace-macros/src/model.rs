@@ -76,6 +76,11 @@ fn single_type_arg(args: &PathArguments) -> Option<&Type> {
     })
 }
 
+/// Whether the function carries `#[track_caller]`.
+pub fn has_track_caller(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|a| a.path().is_ident("track_caller"))
+}
+
 /// Whether `ty` mentions `impl Trait` anywhere, which cannot be written in a
 /// closure's or a `let`'s type annotation.
 pub fn contains_impl_trait(ty: &Type) -> bool {
