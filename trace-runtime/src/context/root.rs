@@ -68,9 +68,13 @@ pub fn request(name: impl Into<Cow<'static, str>>) -> RequestGuard {
 /// The guard returned by [`request`].
 #[must_use = "the request ends when the guard is dropped"]
 pub struct RequestGuard {
+    // Declared first so it drops first: the caller's frame is current again
+    // before the request is released, which may deliver its tree. A sink
+    // that makes traced calls then starts its own root instead of adding
+    // nodes to the request being torn down.
+    _restore: Restore,
     request: Option<Arc<Request>>,
     start: Instant,
-    _restore: Restore,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -85,7 +89,8 @@ impl Drop for RequestGuard {
             close_root(request, self.start.elapsed(), None, outcome);
         }
         // `_restore` then restores the caller's frame, and the request's tree
-        // is delivered once the last call holding it has ended.
+        // is delivered once the last call holding it has ended (maybe now,
+        // when `request` drops).
     }
 }
 
@@ -130,15 +135,20 @@ impl<F: Future> Future for InRequest<F> {
                 busy: Duration::ZERO,
             });
         }
-        let Some(root) = &mut this.running else {
+        let Some(root) = &this.running else {
             return inner.poll(cx);
         };
         let poll_start = Instant::now();
-        let result = {
-            let _restore = Restore(frame::replace(root_frame(root.request.as_ref())));
-            inner.poll(cx)
+        let guard = RootPoll {
+            previous: frame::replace(root_frame(root.request.as_ref())),
+            running: &mut this.running,
+            poll_start,
         };
-        root.busy += poll_start.elapsed();
+        let result = inner.poll(cx);
+        drop(guard);
+        if let Some(root) = &mut this.running {
+            root.busy += poll_start.elapsed();
+        }
         if result.is_ready() {
             if let Some(root) = this.running.take() {
                 if let Some(request) = &root.request {
@@ -147,6 +157,35 @@ impl<F: Future> Future for InRequest<F> {
             }
         }
         result
+    }
+}
+
+/// Restores the caller's frame after a poll of a root; if the poll panicked,
+/// ends the request as panicked right away. Waiting for the drop would record
+/// it as cancelled when the panic is caught around the future
+/// (`FutureExt::catch_unwind`) and the future dropped afterwards.
+struct RootPoll<'a> {
+    previous: Frame,
+    running: &'a mut Option<RootCall>,
+    poll_start: Instant,
+}
+
+impl Drop for RootPoll<'_> {
+    fn drop(&mut self) {
+        frame::replace(self.previous);
+        if std::thread::panicking() {
+            if let Some(mut root) = self.running.take() {
+                root.busy += self.poll_start.elapsed();
+                if let Some(request) = &root.request {
+                    close_root(
+                        request,
+                        root.start.elapsed(),
+                        Some(root.busy),
+                        Outcome::Panic,
+                    );
+                }
+            }
+        }
     }
 }
 

@@ -38,7 +38,12 @@ impl CallTree {
             .map(|(depth, node, _)| depth * 2 + label(*node).chars().count())
             .max()
             .unwrap_or(0);
-        let time_width = rows.iter().map(|(_, _, t)| t.len()).max().unwrap_or(0);
+        // In chars, as `{:>width$}` pads: `µs` is two bytes but one column.
+        let time_width = rows
+            .iter()
+            .map(|(_, _, t)| t.chars().count())
+            .max()
+            .unwrap_or(0);
         let mut out = String::new();
         for (depth, node, time) in &rows {
             let name = label(*node);
