@@ -1,1 +1,17 @@
 //! Fixtures shared by the workspace's integration tests and examples.
+//!
+//! - [`capture`]: a global tree sink that keeps every finished call tree by
+//!   root name, so each test reads back only its own requests' trees.
+//! - [`normalise`]: a tree's text rendering with durations replaced by `<t>`,
+//!   stable enough for `insta` snapshots, and checked for alignment.
+//! - [`json`]: a minimal JSON reader, to parse [`CallTree::to_json`] output
+//!   back and compare it with the tree it came from.
+//!
+//! [`CallTree::to_json`]: trace_runtime::CallTree::to_json
+
+pub mod capture;
+pub mod json;
+pub mod normalise;
+
+pub use capture::{capture_trees, one_tree, take_trees, wait_for_trees};
+pub use normalise::{json_normalised, outline, render_normalised};

@@ -1,0 +1,114 @@
+//! Finished trees and slow calls as `tracing` events: one event per tree with
+//! target `trace_runtime::tree` (`INFO`, or `WARN` if a call failed or was
+//! slow) carrying the rendered tree, and one `WARN` event per slow call with
+//! target `trace_runtime::slow`.
+//!
+//! One test in its own binary, with a global subscriber: `tracing` caches
+//! per-callsite interest, which scoped subscribers in parallel tests race on.
+#![warn(clippy::pedantic)]
+
+use std::io;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use trace_runtime::{trace, SLOW_TARGET, TREE_TARGET};
+use trace_suite::{capture_trees, one_tree};
+
+/// An `io::Write` into a shared buffer, for the `fmt` subscriber.
+#[derive(Clone, Default)]
+struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+impl io::Write for Buffer {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Buffer {
+    /// Everything written so far, emptying the buffer.
+    fn take(&self) -> String {
+        String::from_utf8(std::mem::take(&mut *self.0.lock().unwrap())).unwrap()
+    }
+}
+
+#[trace]
+fn log_child(n: u32) -> u32 {
+    n
+}
+
+#[trace]
+fn log_failing() -> Result<(), String> {
+    Err("nope".into())
+}
+
+#[trace(slow = "1ms")]
+fn log_slow() {
+    std::thread::sleep(std::time::Duration::from_millis(3));
+}
+
+#[test]
+fn finished_trees_and_slow_calls_are_logged_as_tracing_events() {
+    let buffer = Buffer::default();
+    let writer = buffer.clone();
+    tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .without_time()
+        .with_max_level(tracing::Level::INFO)
+        .init();
+    capture_trees();
+
+    {
+        let _root = trace_runtime::request("GET /logged");
+        log_child(1);
+    }
+    let logged = buffer.take();
+    let tree = one_tree("GET /logged");
+    let expected = format!(" INFO {TREE_TARGET}: call tree\n{}", tree.render());
+    assert!(
+        logged.starts_with(&expected),
+        "{logged:?} lacks {expected:?}"
+    );
+    assert!(logged.contains("request=\"GET /logged\""), "{logged}");
+    assert!(logged.contains("calls=2"), "{logged}");
+    assert_eq!(
+        logged.matches(TREE_TARGET).count(),
+        1,
+        "one event: {logged}"
+    );
+
+    {
+        let _root = trace_runtime::request("GET /logged-failed");
+        let _ = log_failing();
+    }
+    let logged = buffer.take();
+    let tree = one_tree("GET /logged-failed");
+    let expected = format!(" WARN {TREE_TARGET}: call tree\n{}", tree.render());
+    assert!(
+        logged.starts_with(&expected),
+        "{logged:?} lacks {expected:?}"
+    );
+
+    {
+        let _root = trace_runtime::request("GET /logged-slow");
+        log_slow();
+    }
+    let logged = buffer.take();
+    let tree = one_tree("GET /logged-slow");
+    let (slow, rest) = logged.split_once('\n').unwrap();
+    assert!(
+        slow.starts_with(&format!(" WARN {SLOW_TARGET}: slow call")),
+        "{slow}"
+    );
+    assert!(slow.contains("function=\"log_slow\""), "{slow}");
+    assert!(slow.contains("threshold_ms=1"), "{slow}");
+    let expected = format!(" WARN {TREE_TARGET}: call tree\n{}", tree.render());
+    assert!(rest.starts_with(&expected), "{rest:?} lacks {expected:?}");
+    assert!(tree.render().lines().nth(1).unwrap().ends_with("  slow"));
+}

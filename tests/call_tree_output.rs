@@ -1,0 +1,102 @@
+//! Finished trees as data: the JSON rendering (parsed back and compared with
+//! the tree), and sinks that make traced calls themselves. The `tracing`
+//! event is tested in `call_tree_log.rs`.
+#![warn(clippy::pedantic)]
+
+use std::sync::Once;
+
+use insta::assert_snapshot;
+use trace_runtime::{trace, CallNode, CallTree, Outcome};
+use trace_suite::json::{self, Value};
+use trace_suite::{capture_trees, json_normalised, one_tree, render_normalised, take_trees};
+
+#[trace]
+fn json_parent() -> Result<u32, String> {
+    json_child(1);
+    json_failing()
+}
+
+#[trace]
+fn json_child(n: u32) -> u32 {
+    n
+}
+
+#[trace]
+fn json_failing() -> Result<u32, String> {
+    Err("nope".into())
+}
+
+/// Checks that `value` (parsed JSON) says exactly what `node` says.
+fn assert_same(value: &Value, node: CallNode<'_>) {
+    let field = |key: &str| {
+        value
+            .get(key)
+            .unwrap_or_else(|| panic!("no {key:?} in {value:?}"))
+    };
+    assert_eq!(field("name").as_str(), Some(node.name()));
+    assert_eq!(field("module").as_str(), Some(node.module()));
+    let wall = u64::try_from(node.wall().as_nanos()).unwrap();
+    assert_eq!(field("wall_ns").as_u64(), Some(wall));
+    let outcome = match node.outcome() {
+        Some(Outcome::Ok) => "ok",
+        Some(Outcome::Error) => "err",
+        Some(Outcome::Panic) => "panic",
+        Some(Outcome::Cancelled) => "cancelled",
+        None => "unfinished",
+    };
+    assert_eq!(field("outcome").as_str(), Some(outcome));
+    assert_eq!(field("calls").as_u64(), Some(node.calls()));
+    assert_eq!(field("failures").as_u64(), Some(node.failures()));
+    assert_eq!(field("slow"), &Value::Bool(node.is_slow()));
+    let children = field("children").as_array().unwrap();
+    assert_eq!(children.len(), node.children().count());
+    for (value, child) in children.iter().zip(node.children()) {
+        assert_same(value, child);
+    }
+}
+
+#[test]
+fn the_json_rendering_parses_back_to_the_same_tree() {
+    capture_trees();
+    {
+        let _root = trace_runtime::request("GET /json \"quoted\"\tand\\escaped");
+        assert_eq!(json_parent(), Err("nope".into()));
+    }
+    let tree = one_tree("GET /json \"quoted\"\tand\\escaped");
+    let parsed = json::parse(&tree.to_json()).expect("valid JSON");
+    assert_eq!(parsed.get("uncounted").and_then(Value::as_u64), Some(0));
+    assert_same(parsed.get("root").unwrap(), tree.root());
+    assert_snapshot!(json_normalised(&tree), @r#"{"uncounted":0,"root":{"name":"GET /json \"quoted\"\tand\\escaped","module":"","start_ns":<t>,"wall_ns":<t>,"busy_ns":null,"outcome":"ok","slow":false,"calls":1,"failures":0,"children":[{"name":"json_parent","module":"call_tree_output","start_ns":<t>,"wall_ns":<t>,"busy_ns":null,"outcome":"err","slow":false,"calls":1,"failures":1,"children":[{"name":"json_child","module":"call_tree_output","start_ns":<t>,"wall_ns":<t>,"busy_ns":null,"outcome":"ok","slow":false,"calls":1,"failures":0,"children":[]},{"name":"json_failing","module":"call_tree_output","start_ns":<t>,"wall_ns":<t>,"busy_ns":null,"outcome":"err","slow":false,"calls":1,"failures":1,"children":[]}]}]}}"#);
+}
+
+#[trace]
+fn called_from_sink() -> u32 {
+    json_child(3)
+}
+
+static REENTRANT_SINK: Once = Once::new();
+
+#[test]
+fn a_sink_that_makes_traced_calls_starts_new_roots_not_nodes_of_the_finished_tree() {
+    capture_trees();
+    REENTRANT_SINK.call_once(|| {
+        trace_runtime::add_tree_sink(|tree: &CallTree| {
+            if tree.root().name() == "GET /reentrant" {
+                called_from_sink();
+            }
+        });
+    });
+    {
+        let _root = trace_runtime::request("GET /reentrant");
+        json_child(1);
+    }
+    assert_snapshot!(render_normalised(&one_tree("GET /reentrant")), @r"
+    GET /reentrant  <t>
+      json_child    <t>
+    ");
+    assert_snapshot!(render_normalised(&one_tree("called_from_sink")), @r"
+    called_from_sink  <t>
+      json_child      <t>
+    ");
+    assert!(take_trees("GET /reentrant").is_empty());
+}

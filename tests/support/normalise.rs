@@ -1,0 +1,187 @@
+//! Tree renderings with durations replaced by `<t>`, for snapshots.
+//!
+//! [`render_normalised`] starts from the runtime's own
+//! [`render`](trace_runtime::CallTree::render), so snapshots test the real
+//! text, and checks on the way what a snapshot cannot see once durations are
+//! gone: that every line's duration ends in the same column, and that the
+//! lines follow the tree's structure as [`CallNode::children`] reports it.
+
+use std::fmt::Write as _;
+
+use trace_runtime::{CallNode, CallTree};
+
+/// The placeholder for every duration.
+const T: &str = "<t>";
+
+/// `(depth, label)` of every node, depth first, found by walking
+/// [`CallNode::children`] from the root; aggregates are labelled `name ×N`.
+#[must_use]
+pub fn outline(tree: &CallTree) -> Vec<(usize, String)> {
+    fn walk(node: CallNode<'_>, depth: usize, out: &mut Vec<(usize, String)>) {
+        out.push((depth, label(node)));
+        for child in node.children() {
+            walk(child, depth + 1, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(tree.root(), 0, &mut out);
+    out
+}
+
+fn label(node: CallNode<'_>) -> String {
+    if node.calls() > 1 {
+        format!("{} ×{}", node.name(), node.calls())
+    } else {
+        node.name().to_owned()
+    }
+}
+
+/// `tree.render()` with each duration replaced by `<t>` and the duration
+/// column re-aligned (durations were right-aligned to the widest one).
+///
+/// # Panics
+/// If the rendering is misaligned, or its lines disagree with the tree's
+/// structure (names, depths, pre-order), or a duration is malformed.
+#[must_use]
+pub fn render_normalised(tree: &CallTree) -> String {
+    let text = tree.render();
+    let shape = outline(tree);
+    let flat: Vec<(usize, String)> = tree.iter().map(|n| (n.depth(), label(n))).collect();
+    assert_eq!(
+        shape, flat,
+        "children() and iter() disagree on the tree's shape"
+    );
+
+    let mut rows = Vec::new();
+    let mut footer = Vec::new();
+    for line in text.lines() {
+        if line.starts_with('…') {
+            footer.push(line);
+        } else {
+            rows.push(Row::parse(line));
+        }
+    }
+    assert_eq!(rows.len(), shape.len(), "one line per node:\n{text}");
+    for (row, (depth, label)) in rows.iter().zip(&shape) {
+        assert_eq!(
+            (row.indent, &row.label),
+            (depth * 2, label),
+            "line for node:\n{text}"
+        );
+    }
+    let name_width = rows.iter().map(Row::name_width).max().unwrap_or(0);
+    let time_width = rows
+        .iter()
+        .map(|r| r.time.chars().count())
+        .max()
+        .unwrap_or(0);
+    for row in &rows {
+        assert_eq!(
+            row.time_end,
+            name_width + 2 + time_width,
+            "durations are not right-aligned in one column:\n{text}"
+        );
+    }
+
+    let mut out = String::new();
+    for row in &rows {
+        let name = format!("{:indent$}{}", "", row.label, indent = row.indent);
+        let _ = write!(out, "{name:<name_width$}  {T}");
+        for mark in &row.marks {
+            out.push_str("  ");
+            out.push_str(mark);
+        }
+        out.push('\n');
+    }
+    for line in footer {
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// One parsed line of a rendering.
+struct Row {
+    indent: usize,
+    label: String,
+    time: String,
+    /// Column (in chars) just past the duration.
+    time_end: usize,
+    /// Marks after the duration, with durations inside them normalised.
+    marks: Vec<String>,
+}
+
+impl Row {
+    fn parse(line: &str) -> Row {
+        let body = line.trim_start_matches(' ');
+        let indent = line.len() - body.len();
+        let (label, rest) = body
+            .split_once("  ")
+            .unwrap_or_else(|| panic!("no duration column in {line:?}"));
+        let after = rest.trim_start_matches(' ');
+        let (time, marks) = after.split_at(after.find(' ').unwrap_or(after.len()));
+        assert!(is_duration(time), "not a duration: {time:?} in {line:?}");
+        let time_end = line.chars().count() - marks.chars().count();
+        let marks = marks
+            .strip_prefix("  ")
+            .map(|m| m.split("  ").map(normalise_mark).collect())
+            .unwrap_or_default();
+        Row {
+            indent,
+            label: label.to_owned(),
+            time: time.to_owned(),
+            time_end,
+            marks,
+        }
+    }
+
+    fn name_width(&self) -> usize {
+        self.indent + self.label.chars().count()
+    }
+}
+
+fn normalise_mark(mark: &str) -> String {
+    match mark.strip_prefix("busy ") {
+        Some(busy) => {
+            assert!(is_duration(busy), "not a duration: {busy:?}");
+            format!("busy {T}")
+        }
+        None => mark.to_owned(),
+    }
+}
+
+/// `850ns`, `12.34µs`, `20.40ms`, `1.500s`.
+fn is_duration(text: &str) -> bool {
+    let number = ["ns", "µs", "ms", "s"]
+        .iter()
+        .find_map(|unit| text.strip_suffix(unit));
+    number.is_some_and(|n| {
+        !n.is_empty()
+            && n.chars().all(|c| c.is_ascii_digit() || c == '.')
+            && n.chars().filter(|&c| c == '.').count() <= 1
+    })
+}
+
+/// `tree.to_json()` with the values of `start_ns`, `wall_ns` and `busy_ns`
+/// replaced by `<t>` (a `null` stays `null`).
+#[must_use]
+pub fn json_normalised(tree: &CallTree) -> String {
+    let json = tree.to_json();
+    let mut out = String::with_capacity(json.len());
+    let mut rest = json.as_str();
+    while let Some(pos) = ["\"start_ns\":", "\"wall_ns\":", "\"busy_ns\":"]
+        .iter()
+        .filter_map(|key| rest.find(key).map(|at| at + key.len()))
+        .min()
+    {
+        out.push_str(&rest[..pos]);
+        rest = &rest[pos..];
+        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        if digits > 0 {
+            out.push_str(T);
+            rest = &rest[digits..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
