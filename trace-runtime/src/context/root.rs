@@ -127,6 +127,9 @@ impl<F: Future> Future for InRequest<F> {
         let this = unsafe { self.get_unchecked_mut() };
         // SAFETY: see above.
         let inner = unsafe { Pin::new_unchecked(&mut this.inner) };
+        // The first poll starts the request; like a traced async call, a
+        // request that completes in one poll has `busy` equal to its wall time.
+        let mut first_poll = None;
         if let Some(name) = this.name.take() {
             let start = Instant::now();
             this.running = Some(RootCall {
@@ -134,11 +137,12 @@ impl<F: Future> Future for InRequest<F> {
                 start,
                 busy: Duration::ZERO,
             });
+            first_poll = Some(start);
         }
         let Some(root) = &this.running else {
             return inner.poll(cx);
         };
-        let poll_start = Instant::now();
+        let poll_start = first_poll.unwrap_or_else(Instant::now);
         let guard = RootPoll {
             previous: frame::replace(root_frame(root.request.as_ref())),
             running: &mut this.running,
@@ -146,13 +150,15 @@ impl<F: Future> Future for InRequest<F> {
         };
         let result = inner.poll(cx);
         drop(guard);
+        let now = Instant::now();
         if let Some(root) = &mut this.running {
-            root.busy += poll_start.elapsed();
+            root.busy += now.saturating_duration_since(poll_start);
         }
         if result.is_ready() {
             if let Some(root) = this.running.take() {
                 if let Some(request) = &root.request {
-                    close_root(request, root.start.elapsed(), Some(root.busy), Outcome::Ok);
+                    let wall = now.saturating_duration_since(root.start);
+                    close_root(request, wall, Some(root.busy), Outcome::Ok);
                 }
             }
         }
