@@ -65,6 +65,14 @@ impl TraceArgs {
             let lit: LitStr = meta.value()?.parse()?;
             let nanos = parse_duration(&lit)?;
             set_once(&mut self.slow, (nanos, lit.span()), meta)
+        } else if site == Site::ImplBlock && (path.is_ident("name") || path.is_ident("skip")) {
+            Err(meta.error(if path.is_ident("name") {
+                "`name` is not allowed on #[instrument_all]: each method is labelled `Type::method`; \
+                 to rename one method, put #[trace(name = \"...\")] on it"
+            } else {
+                "`skip` is not allowed on #[instrument_all]: to skip one method, put #[trace(skip)] \
+                 on it; to trace none, remove #[instrument_all]"
+            }))
         } else {
             let shown = quote::quote!(#path).to_string().replace(' ', "");
             let expected = if site == Site::Trace {
@@ -98,7 +106,9 @@ fn set_once<T>(slot: &mut Option<T>, value: T, meta: &ParseNestedMeta) -> syn::R
     if slot.is_some() {
         let path = &meta.path;
         let shown = quote::quote!(#path).to_string();
-        return Err(meta.error(format!("duplicate option `{shown}`")));
+        return Err(meta.error(format!(
+            "duplicate option `{shown}`: each option may be given once; remove this one"
+        )));
     }
     *slot = Some(value);
     Ok(())

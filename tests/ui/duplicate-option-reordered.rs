@@ -1,0 +1,6 @@
+use trace_runtime::trace;
+
+#[trace(skip, name = "load", skip)]
+fn load() {}
+
+fn main() {}

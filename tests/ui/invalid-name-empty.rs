@@ -1,0 +1,6 @@
+use trace_runtime::trace;
+
+#[trace(name = "")]
+fn load() {}
+
+fn main() {}

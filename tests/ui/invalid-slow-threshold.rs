@@ -1,0 +1,6 @@
+use trace_runtime::trace;
+
+#[trace(slow = "50 millis")]
+fn load() {}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use trace_runtime::trace;
+
+#[trace]
+const fn limit() -> u32 {
+    64
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+use trace_runtime::trace;
+
+struct Service;
+
+#[trace]
+impl Service {
+    fn start(&self) {}
+}
+
+fn main() {}

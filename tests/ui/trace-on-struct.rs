@@ -1,0 +1,8 @@
+use trace_runtime::trace;
+
+#[trace]
+struct Service {
+    port: u16,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use trace_runtime::trace;
+
+#[trace(level = "debug")]
+fn load() {}
+
+fn main() {}
