@@ -3,7 +3,7 @@
 //! event is tested in `call_tree_log.rs`.
 #![warn(clippy::pedantic)]
 
-use std::sync::Once;
+use std::sync::{Mutex, Once};
 
 use insta::assert_snapshot;
 use trace_runtime::{trace, CallNode, CallTree, Outcome};
@@ -99,4 +99,50 @@ fn a_sink_that_makes_traced_calls_starts_new_roots_not_nodes_of_the_finished_tre
       json_child      <t>
     ");
     assert!(take_trees("GET /reentrant").is_empty());
+}
+
+static PANICKING_SINK: Once = Once::new();
+static AFTER_PANICKING_SINK: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+#[trace]
+fn panics_under_a_panicking_sink() {
+    panic!("the request panics");
+}
+
+#[test]
+fn a_panicking_sink_neither_fails_the_traced_code_nor_starves_other_sinks() {
+    capture_trees();
+    PANICKING_SINK.call_once(|| {
+        trace_runtime::add_tree_sink(|tree: &CallTree| {
+            assert!(
+                !tree.root().name().starts_with("GET /sink-panics"),
+                "this sink panics"
+            );
+        });
+        // Added after the panicking one, so it is called after it.
+        trace_runtime::add_tree_sink(|tree: &CallTree| {
+            let name = tree.root().name();
+            if name.starts_with("GET /sink-panics") {
+                AFTER_PANICKING_SINK.lock().unwrap().push(name.to_owned());
+            }
+        });
+    });
+    // Delivered when the guard drops, on the normal path.
+    {
+        let _root = trace_runtime::request("GET /sink-panics");
+        json_child(1);
+    }
+    // Delivered while the request itself unwinds: a second panic escaping a
+    // destructor there would abort the process.
+    let unwound = std::panic::catch_unwind(|| {
+        let _root = trace_runtime::request("GET /sink-panics too");
+        panics_under_a_panicking_sink();
+    });
+    assert!(unwound.is_err());
+    assert_eq!(
+        *AFTER_PANICKING_SINK.lock().unwrap(),
+        ["GET /sink-panics", "GET /sink-panics too"]
+    );
+    assert_eq!(one_tree("GET /sink-panics").call_count(), 2);
+    assert_eq!(one_tree("GET /sink-panics too").call_count(), 2);
 }
