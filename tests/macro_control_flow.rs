@@ -324,10 +324,14 @@ fn handwritten_box_future(prepared: Arc<AtomicU32>) -> BoxFuture<'static, Result
 fn assert_timed_from_first_poll(function: &str, wait: Duration, idle: Duration, polled: Duration) {
     let recorded = macro_metrics::durations(function);
     let recorded = Duration::from_secs_f64(*recorded.last().expect("a recorded duration"));
-    assert!(recorded >= wait, "{function}: {recorded:?} < {wait:?}");
-    // A millisecond of slack for the two clocks' readings.
+    // A millisecond of slack each way for the two clocks' readings.
+    let slack = Duration::from_millis(1);
     assert!(
-        recorded <= polled + Duration::from_millis(1),
+        recorded + slack >= wait,
+        "{function}: {recorded:?} < {wait:?}"
+    );
+    assert!(
+        recorded <= polled + slack,
         "{function}: {recorded:?} includes the {idle:?} before the first poll"
     );
 }

@@ -32,6 +32,11 @@ impl Counter {
         Self { count }
     }
 
+    async fn open(count: u32) -> Self {
+        tokio::task::yield_now().await;
+        Self::new(count + Self::STEP)
+    }
+
     fn get(&self) -> u32 {
         self.count
     }
@@ -103,6 +108,7 @@ async fn every_receiver_and_associated_functions_returning_self() {
     assert_eq!(pinned.bump_boxed().await, 16);
     assert_eq!(counter.doubled().into_count(), 4);
     assert_eq!(Arc::new(Counter::new(5)).shared(), 6);
+    assert_eq!(Counter::open(1).await.count, 2);
     for method in [
         "get",
         "bump",
@@ -114,10 +120,11 @@ async fn every_receiver_and_associated_functions_returning_self() {
         "count_mut_async",
         "bump_later",
         "bump_boxed",
+        "open",
     ] {
         assert_eq!(calls(&format!("Counter::{method}")), ok(1), "{method}");
     }
-    assert_eq!(calls("Counter::new"), ok(3));
+    assert_eq!(calls("Counter::new"), ok(4));
     assert_eq!(
         macro_metrics::call_labels("Counter::new")[0]["module"],
         "macro_impl_blocks"
