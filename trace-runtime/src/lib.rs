@@ -120,6 +120,10 @@ mod tree;
 /// # });
 /// ```
 ///
+/// Under `#[track_caller]` the body runs in place so caller locations stay
+/// exact; an early `return` or `?` then counts as `ok` (panics still count as
+/// errors).
+///
 /// `use trace_runtime::trace;` clashes with `tracing::trace!` when both are
 /// imported; write `#[trace_runtime::trace]` there instead.
 pub use trace_macros::trace;
@@ -131,7 +135,9 @@ pub use trace_macros::trace;
 /// supported. Methods are labelled `Type::method`. `const fn`s are left
 /// untouched; a method opts out with `#[trace(skip)]` and overrides options
 /// with its own `#[trace(...)]`. The block itself accepts `slow = "..."` and
-/// `crate = path`, which every method inherits.
+/// `crate = path`, which every method inherits. The per-method
+/// `#[trace(...)]` attributes are consumed by `#[instrument_all]`, so they
+/// need no `use trace_runtime::trace;`.
 ///
 /// ```
 /// use trace_runtime::instrument_all;
