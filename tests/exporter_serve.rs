@@ -1,0 +1,131 @@
+//! `ExporterBuilder::serve()` on a free port: `/metrics` fetched over a raw
+//! TCP connection carries the traced calls in the Prometheus text format;
+//! other paths and methods get 404 and 405.
+#![warn(clippy::pedantic)]
+
+use std::io::{Read as _, Write as _};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use trace_runtime::{trace, ExporterBuilder};
+
+const MODULE: &str = module_path!();
+
+fn metrics_addr() -> SocketAddr {
+    static ADDR: OnceLock<SocketAddr> = OnceLock::new();
+    *ADDR.get_or_init(|| {
+        let exporter = ExporterBuilder::new()
+            .listen("127.0.0.1:0")
+            .service_name("serve-test")
+            .version("9.9.9")
+            .serve()
+            .expect("serve on a free port");
+        let addr = exporter.local_addr().expect("serve() reports its address");
+        assert!(addr.ip().is_loopback());
+        assert_ne!(addr.port(), 0, "port 0 is replaced by the bound port");
+        addr
+    })
+}
+
+/// Sends `request` and returns the status line, the headers and the body.
+fn exchange(request: &str) -> (String, Vec<String>, String) {
+    let mut stream = TcpStream::connect(metrics_addr()).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    // The server closes the connection after one response.
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").expect("a complete head");
+    let mut lines = head.split("\r\n").map(str::to_owned);
+    let status = lines.next().unwrap();
+    let headers: Vec<String> = lines.collect();
+    let length: usize = headers
+        .iter()
+        .find_map(|h| h.strip_prefix("Content-Length: "))
+        .expect("Content-Length header")
+        .parse()
+        .unwrap();
+    assert_eq!(length, body.len(), "Content-Length matches the body");
+    (status, headers, body.to_owned())
+}
+
+#[trace]
+fn served_call(fail: bool) -> Result<(), &'static str> {
+    if fail {
+        Err("asked to")
+    } else {
+        Ok(())
+    }
+}
+
+#[test]
+fn get_metrics_serves_the_calls_made_so_far() {
+    metrics_addr();
+    for fail in [false, false, true] {
+        let _ = served_call(fail);
+    }
+    let (status, headers, body) =
+        exchange("GET /metrics HTTP/1.1\r\nHost: localhost\r\nAccept: */*\r\n\r\n");
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    assert!(
+        headers.contains(&"Content-Type: text/plain; version=0.0.4; charset=utf-8".to_owned()),
+        "{headers:?}"
+    );
+    let labels =
+        format!("function=\"served_call\",module=\"{MODULE}\",service_name=\"serve-test\"");
+    for line in [
+        format!(
+            "function_calls_total{{{labels},result=\"ok\",caller_function=\"\",caller_module=\"\"}} 2"
+        ),
+        format!(
+            "function_calls_total{{{labels},result=\"error\",caller_function=\"\",caller_module=\"\"}} 1"
+        ),
+        format!("function_calls_duration_seconds_count{{{labels}}} 3"),
+        format!("function_calls_duration_seconds_bucket{{{labels},le=\"+Inf\"}} 3"),
+        format!("function_calls_concurrent{{{labels}}} 0"),
+        format!(
+            "build_info{{version=\"9.9.9\",service_name=\"serve-test\",trace_runtime_version=\"{}\"}} 1",
+            env!("CARGO_PKG_VERSION")
+        ),
+    ] {
+        assert!(body.lines().any(|l| l == line), "missing {line}\n{body}");
+    }
+}
+
+#[test]
+fn a_query_string_is_ignored() {
+    let (status, _, body) = exchange("GET /metrics?x=1 HTTP/1.1\r\n\r\n");
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    assert!(body.contains("# TYPE build_info gauge\n"), "{body}");
+}
+
+#[test]
+fn other_paths_are_not_found() {
+    let (status, _, body) = exchange("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    assert_eq!(status, "HTTP/1.1 404 Not Found");
+    assert_eq!(body, "try /metrics\n");
+}
+
+#[test]
+fn other_methods_are_not_allowed() {
+    let (status, _, body) = exchange("POST /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+    assert_eq!(status, "HTTP/1.1 405 Method Not Allowed");
+    assert_eq!(body, "GET only\n");
+}
+
+#[test]
+fn a_second_exporter_cannot_replace_the_first() {
+    metrics_addr();
+    let err = ExporterBuilder::new()
+        .listen("127.0.0.1:0")
+        .serve()
+        .unwrap_err();
+    assert!(
+        matches!(err, trace_runtime::ExportError::RecorderAlreadyInstalled),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("already installed"), "{err}");
+}

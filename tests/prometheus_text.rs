@@ -1,0 +1,348 @@
+//! The Prometheus text that `ExporterBuilder::install()` renders: exact
+//! `function_calls_total` sample lines, a real histogram with the default
+//! buckets, the in-flight gauge, `build_info 1`, and `promtool check metrics`
+//! accepting all of it.
+//!
+//! `promtool` comes with the Debian package `prometheus`. Without it the
+//! promtool check is reported and skipped, unless `REQUIRE_PROMTOOL=1` (set by
+//! `.ci/run`), which makes its absence a failure.
+#![warn(clippy::pedantic)]
+
+use std::future::Future;
+use std::io::Write as _;
+use std::panic::catch_unwind;
+use std::pin::pin;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use trace_runtime::{instrument_all, trace, Exporter, ExporterBuilder, DEFAULT_BUCKETS};
+
+const MODULE: &str = module_path!();
+const SERVICE: &str = "prom-text-svc";
+const VERSION: &str = "1.2.3";
+
+fn exporter() -> &'static Exporter {
+    static EXPORTER: OnceLock<Exporter> = OnceLock::new();
+    EXPORTER.get_or_init(|| {
+        ExporterBuilder::new()
+            .service_name(SERVICE)
+            .version(VERSION)
+            .install()
+            .expect("the only recorder of this test binary")
+    })
+}
+
+/// `function_calls_total` sample line, labels in the order the exporter
+/// writes them.
+fn total(function: &str, result: &str, caller: &str, value: u64) -> String {
+    let caller_module = if caller.is_empty() { "" } else { MODULE };
+    format!(
+        "function_calls_total{{function=\"{function}\",module=\"{MODULE}\",service_name=\"{SERVICE}\",result=\"{result}\",caller_function=\"{caller}\",caller_module=\"{caller_module}\"}} {value}"
+    )
+}
+
+fn labels(function: &str) -> String {
+    format!("function=\"{function}\",module=\"{MODULE}\",service_name=\"{SERVICE}\"")
+}
+
+/// The rendered sample lines of `metric` for `function`, sorted.
+fn samples(text: &str, metric: &str, function: &str) -> Vec<String> {
+    let prefix = format!("{metric}{{function=\"{function}\",");
+    let mut lines: Vec<String> = text
+        .lines()
+        .filter(|l| l.starts_with(&prefix))
+        .map(str::to_owned)
+        .collect();
+    lines.sort();
+    lines
+}
+
+fn sorted(mut lines: Vec<String>) -> Vec<String> {
+    lines.sort();
+    lines
+}
+
+#[trace]
+fn text_leaf(x: u32) -> Result<u32, String> {
+    if x == 0 {
+        Err("zero".to_owned())
+    } else {
+        Ok(x)
+    }
+}
+
+#[trace]
+fn text_parent() -> u32 {
+    text_leaf(1).unwrap_or(0) + text_leaf(0).unwrap_or(0) + text_leaf(2).unwrap_or(0)
+}
+
+#[trace]
+fn text_panics() -> u32 {
+    panic!("text_panics: expected");
+}
+
+#[trace]
+async fn text_pending() {
+    std::future::pending::<()>().await;
+}
+
+struct TextStore {
+    item: Option<u8>,
+}
+
+#[instrument_all]
+impl TextStore {
+    fn get(&self) -> Option<u8> {
+        self.item
+    }
+}
+
+#[test]
+fn counters_render_as_exact_sample_lines_for_every_result_and_caller() {
+    let exporter = exporter();
+    assert_eq!(text_parent(), 3);
+    assert_eq!(text_parent(), 3);
+    assert_eq!(text_leaf(0), Err("zero".to_owned()));
+    assert!(catch_unwind(text_panics).is_err());
+    assert_eq!(TextStore { item: None }.get(), None);
+    {
+        let mut future = pin!(text_pending());
+        let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+        assert_eq!(future.as_mut().poll(&mut cx), Poll::Pending);
+    }
+
+    let text = exporter.render();
+    // Every (caller, result) pair a function was called with is a series,
+    // and all three results of a pair are exported from its first call on.
+    assert_eq!(
+        samples(&text, "function_calls_total", "text_leaf"),
+        sorted(vec![
+            total("text_leaf", "ok", "text_parent", 4),
+            total("text_leaf", "error", "text_parent", 2),
+            total("text_leaf", "cancelled", "text_parent", 0),
+            total("text_leaf", "ok", "", 0),
+            total("text_leaf", "error", "", 1),
+            total("text_leaf", "cancelled", "", 0),
+        ]),
+        "{text}"
+    );
+    assert_eq!(
+        samples(&text, "function_calls_total", "text_parent"),
+        sorted(vec![
+            total("text_parent", "ok", "", 2),
+            total("text_parent", "error", "", 0),
+            total("text_parent", "cancelled", "", 0),
+        ])
+    );
+    assert_eq!(
+        samples(&text, "function_calls_total", "text_panics"),
+        sorted(vec![
+            total("text_panics", "ok", "", 0),
+            total("text_panics", "error", "", 1),
+            total("text_panics", "cancelled", "", 0),
+        ])
+    );
+    assert_eq!(
+        samples(&text, "function_calls_total", "text_pending"),
+        sorted(vec![
+            total("text_pending", "ok", "", 0),
+            total("text_pending", "error", "", 0),
+            total("text_pending", "cancelled", "", 1),
+        ])
+    );
+    assert_eq!(
+        samples(&text, "function_calls_total", "TextStore::get"),
+        sorted(vec![
+            total("TextStore::get", "ok", "", 1),
+            total("TextStore::get", "error", "", 0),
+            total("TextStore::get", "cancelled", "", 0),
+        ])
+    );
+    for function in ["text_leaf", "text_panics", "text_pending"] {
+        assert_eq!(
+            samples(&text, "function_calls_concurrent", function),
+            [format!(
+                "function_calls_concurrent{{{}}} 0",
+                labels(function)
+            )]
+        );
+    }
+}
+
+#[trace]
+async fn text_sleeps_30ms() {
+    tokio::time::sleep(Duration::from_millis(30)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn durations_render_as_a_histogram_with_the_default_buckets() {
+    let exporter = exporter();
+    for _ in 0..3 {
+        text_sleeps_30ms().await;
+    }
+    let text = exporter.render();
+    assert!(text.contains("# TYPE function_calls_duration_seconds histogram\n"));
+    assert!(!text.contains("summary"));
+
+    let labels = labels("text_sleeps_30ms");
+    let bucket_prefix = format!("function_calls_duration_seconds_bucket{{{labels},le=\"");
+    let buckets: Vec<(String, u64)> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix(&bucket_prefix))
+        .map(|rest| {
+            let (le, count) = rest.split_once("\"} ").expect("bucket line");
+            (le.to_owned(), count.parse().expect("integer bucket count"))
+        })
+        .collect();
+    let mut expected_bounds: Vec<String> = DEFAULT_BUCKETS.iter().map(f64::to_string).collect();
+    expected_bounds.push("+Inf".to_owned());
+    let bounds: Vec<&str> = buckets.iter().map(|(le, _)| le.as_str()).collect();
+    assert_eq!(
+        bounds,
+        [
+            "0.005", "0.01", "0.025", "0.05", "0.075", "0.1", "0.25", "0.5", "0.75", "1", "2.5",
+            "5", "7.5", "10", "+Inf"
+        ]
+    );
+    assert_eq!(bounds, expected_bounds);
+
+    // Each call slept 30 ms: none fits the buckets up to 25 ms; all fit in 10 s.
+    let count = |le: &str| buckets.iter().find(|(b, _)| b == le).unwrap().1;
+    for le in ["0.005", "0.01", "0.025"] {
+        assert_eq!(count(le), 0, "le={le}\n{text}");
+    }
+    assert_eq!(count("10"), 3);
+    assert_eq!(count("+Inf"), 3);
+    assert!(buckets.windows(2).all(|w| w[0].1 <= w[1].1), "{buckets:?}");
+    assert!(text.contains(&format!(
+        "function_calls_duration_seconds_count{{{labels}}} 3\n"
+    )));
+    let sum: f64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("function_calls_duration_seconds_sum{{{labels}}} ")))
+        .expect("sum line")
+        .parse()
+        .unwrap();
+    assert!((0.09..30.0).contains(&sum), "sum {sum}");
+}
+
+#[trace]
+async fn text_in_flight() {
+    std::future::pending::<()>().await;
+}
+
+#[test]
+fn the_in_flight_gauge_counts_running_calls_and_returns_to_zero() {
+    let exporter = exporter();
+    let gauge = |value: u32| {
+        [format!(
+            "function_calls_concurrent{{{}}} {value}",
+            labels("text_in_flight")
+        )]
+    };
+    let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+    let mut first = Box::pin(text_in_flight());
+    let mut second = Box::pin(text_in_flight());
+    assert_eq!(first.as_mut().poll(&mut cx), Poll::Pending);
+    assert_eq!(second.as_mut().poll(&mut cx), Poll::Pending);
+    let text = exporter.render();
+    assert_eq!(
+        samples(&text, "function_calls_concurrent", "text_in_flight"),
+        gauge(2)
+    );
+    drop(first);
+    let text = exporter.render();
+    assert_eq!(
+        samples(&text, "function_calls_concurrent", "text_in_flight"),
+        gauge(1)
+    );
+    drop(second);
+    let text = exporter.render();
+    assert_eq!(
+        samples(&text, "function_calls_concurrent", "text_in_flight"),
+        gauge(0)
+    );
+}
+
+#[trace]
+fn text_for_build_info() -> u32 {
+    4
+}
+
+#[test]
+fn build_info_is_one_with_version_and_service_name() {
+    let exporter = exporter();
+    // A call, so every family has a series to describe.
+    assert_eq!(text_for_build_info(), 4);
+    let text = exporter.render();
+    // trace-runtime shares this workspace's version.
+    let expected = format!(
+        "build_info{{version=\"{VERSION}\",service_name=\"{SERVICE}\",trace_runtime_version=\"{}\"}} 1",
+        env!("CARGO_PKG_VERSION")
+    );
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("build_info"))
+        .collect();
+    assert_eq!(lines, [expected.as_str()]);
+    for (family, kind) in [
+        ("function_calls_total", "counter"),
+        ("function_calls_duration_seconds", "histogram"),
+        ("function_calls_concurrent", "gauge"),
+        ("build_info", "gauge"),
+    ] {
+        assert!(
+            text.contains(&format!("# TYPE {family} {kind}\n")),
+            "{family}"
+        );
+        assert!(text.contains(&format!("# HELP {family} ")), "{family}");
+    }
+}
+
+#[trace]
+fn text_for_promtool() -> u32 {
+    5
+}
+
+#[test]
+fn promtool_accepts_the_rendered_text() {
+    let exporter = exporter();
+    // Some of every family, so there is something to check.
+    assert_eq!(text_for_promtool(), 5);
+    let text = exporter.render();
+    assert!(text.contains("function_calls_duration_seconds_bucket{"));
+
+    let required = std::env::var("REQUIRE_PROMTOOL").is_ok_and(|v| v == "1");
+    let child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(child) => child,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound && !required => {
+            eprintln!(
+                "promtool not found: check skipped (install the `prometheus` package, or set REQUIRE_PROMTOOL=1 to make this a failure)"
+            );
+            return;
+        }
+        Err(err) => panic!("cannot run promtool (REQUIRE_PROMTOOL={required}): {err}"),
+    };
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "promtool check metrics failed ({}):\n{}{}\n--- text ---\n{text}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+}
