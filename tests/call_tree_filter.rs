@@ -92,8 +92,7 @@ fn failed_delivers_only_requests_with_an_err_or_a_panic() {
         filtered_step(0);
         drop(filtered_failure());
     });
-    let panicked =
-        std::panic::catch_unwind(|| run("failed panic", filtered_panic));
+    let panicked = std::panic::catch_unwind(|| run("failed panic", filtered_panic));
     assert!(panicked.is_err());
     assert!(take_trees("failed ok").is_empty());
     assert_snapshot!(render_normalised(&one_tree("failed err")), @r"

@@ -306,3 +306,34 @@ fn err_is_marked_and_none_is_not() {
         check_first  <t>  err
     ");
 }
+
+#[trace]
+fn runs_callback(callback: impl FnOnce()) {
+    callback();
+    panic_step();
+}
+
+#[trace]
+fn after_moved_guard() -> u32 {
+    panic_step();
+    7
+}
+
+#[test]
+fn a_request_guard_dropped_inside_a_call_it_started_ends_the_request_safely() {
+    capture_trees();
+    let root = trace_runtime::request("GET /moved-guard");
+    // The guard ends while `runs_callback`, a call of its request, still runs.
+    runs_callback(move || drop(root));
+    // Once that call has returned, the caller's (empty) context is back.
+    assert_eq!(after_moved_guard(), 7);
+    assert_snapshot!(render_normalised(&one_tree("GET /moved-guard")), @r"
+    GET /moved-guard  <t>
+      runs_callback   <t>
+        panic_step    <t>
+    ");
+    assert_snapshot!(render_normalised(&one_tree("after_moved_guard")), @r"
+    after_moved_guard  <t>
+      panic_step       <t>
+    ");
+}

@@ -108,7 +108,7 @@ impl SyncCall {
             };
             request.close(node, Some(self.site), &closing);
         }
-        frame::replace(self.parent);
+        frame::restore(self.parent);
         // Dropping a root's request here delivers its tree.
         drop(self.place);
     }

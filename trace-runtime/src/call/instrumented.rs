@@ -100,7 +100,7 @@ struct PollGuard<'a> {
 
 impl Drop for PollGuard<'_> {
     fn drop(&mut self) {
-        frame::replace(self.previous);
+        frame::restore(self.previous);
         if std::thread::panicking() {
             if let State::Running(call) = std::mem::replace(self.state, State::Finished) {
                 call.end(self.site, Instant::now(), Outcome::Panic);

@@ -13,7 +13,7 @@ use crate::clock::Instant;
 
 use crate::call::outcome::Outcome;
 use crate::config;
-use crate::context::frame::{self, Frame, Restore};
+use crate::context::frame::{self, Frame};
 use crate::context::request::{Closing, NodeId, Request};
 use crate::tree::sink;
 
@@ -60,7 +60,7 @@ pub fn request(name: impl Into<Cow<'static, str>>) -> RequestGuard {
     RequestGuard {
         request,
         start,
-        _restore: Restore(previous),
+        previous,
         _not_send: PhantomData,
     }
 }
@@ -68,29 +68,36 @@ pub fn request(name: impl Into<Cow<'static, str>>) -> RequestGuard {
 /// The guard returned by [`request`].
 #[must_use = "the request ends when the guard is dropped"]
 pub struct RequestGuard {
-    // Declared first so it drops first: the caller's frame is current again
-    // before the request is released, which may deliver its tree. A sink
-    // that makes traced calls then starts its own root instead of adding
-    // nodes to the request being torn down.
-    _restore: Restore,
     request: Option<Arc<Request>>,
     start: Instant,
+    /// The caller's frame, current again once the guard drops.
+    previous: Frame,
     _not_send: PhantomData<*const ()>,
 }
 
 impl Drop for RequestGuard {
     fn drop(&mut self) {
-        if let Some(request) = &self.request {
-            let outcome = if std::thread::panicking() {
-                Outcome::Panic
-            } else {
-                Outcome::Ok
-            };
-            close_root(request, self.start.elapsed(), None, outcome);
+        let Some(request) = self.request.take() else {
+            frame::restore(self.previous);
+            return;
+        };
+        let outcome = if std::thread::panicking() {
+            Outcome::Panic
+        } else {
+            Outcome::Ok
+        };
+        close_root(&request, self.start.elapsed(), None, outcome);
+        // Normally the root's frame is current. If the guard was moved into a
+        // call of its request and dropped there, that call still points at
+        // the request: it stays alive until the call ends and makes the
+        // caller's frame current instead of the root's.
+        if !frame::orphan_unless_current(root_frame(Some(&request)), &request, self.previous) {
+            frame::restore(self.previous);
         }
-        // `_restore` then restores the caller's frame, and the request's tree
-        // is delivered once the last call holding it has ended (maybe now,
-        // when `request` drops).
+        // Last, with the caller's frame current: releasing the request may
+        // deliver its tree, and a sink that makes traced calls then starts
+        // its own root instead of adding nodes to the request being dropped.
+        drop(request);
     }
 }
 
@@ -178,7 +185,7 @@ struct RootPoll<'a> {
 
 impl Drop for RootPoll<'_> {
     fn drop(&mut self) {
-        frame::replace(self.previous);
+        frame::restore(self.previous);
         if std::thread::panicking() {
             if let Some(mut root) = self.running.take() {
                 root.busy += self.poll_start.elapsed();
