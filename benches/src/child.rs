@@ -1,0 +1,135 @@
+//! What one child process measures. Each measurement runs in a fresh process
+//! so that every contender gets its own global subscriber, collector and
+//! recorder, and `getrusage(RUSAGE_SELF)` counts only its threads. The
+//! result is one line of numbers on stdout.
+
+use std::hint::black_box;
+use std::sync::Barrier;
+use std::time::{Duration, Instant};
+
+use crate::peer::{Peer, Variant};
+use crate::probe;
+use crate::recorder;
+use crate::workload::CALLS_PER_REQUEST;
+
+/// Traced calls of the memory test.
+pub const MEMORY_CALLS: u64 = 10_000_000;
+
+/// Runs `request` for about `budget` and returns the number of requests
+/// per second it managed (warms caches, thread-locals and handles).
+fn calibrate(request: fn(u64) -> u64, budget: Duration) -> f64 {
+    let start = Instant::now();
+    let mut done = 0u64;
+    while start.elapsed() < budget {
+        for i in 0..64 {
+            black_box(request(black_box(done + i)));
+        }
+        done += 64;
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let rate = done as f64 / start.elapsed().as_secs_f64();
+    rate
+}
+
+/// Requests needed to fill `window` at `rate` requests per second.
+fn requests_for(window: Duration, rate: f64) -> u64 {
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let n = (window.as_secs_f64() * rate) as u64;
+    n.max(200)
+}
+
+#[allow(clippy::cast_precision_loss)]
+fn per_request_ns(total: Duration, requests: u64) -> f64 {
+    total.as_nanos() as f64 / requests as f64
+}
+
+/// Wall time on the calling thread and CPU time of the whole process per
+/// request, in nanoseconds. The CPU window also covers flushing the
+/// contender's collector and draining the recorder's histogram samples.
+pub fn measure(peer: Peer, variant: Variant, window: Duration) -> [f64; 2] {
+    let exporter = recorder::install();
+    peer.setup();
+    let request = peer.request(variant);
+    let rate = calibrate(request, window / 3);
+    peer.flush();
+    recorder::drain(&exporter);
+    let requests = requests_for(window, rate);
+
+    let cpu_start = probe::process_cpu();
+    let start = Instant::now();
+    for i in 0..requests {
+        black_box(request(black_box(i)));
+    }
+    let wall = start.elapsed();
+    peer.flush();
+    recorder::drain(&exporter);
+    let cpu = probe::process_cpu() - cpu_start;
+
+    [
+        per_request_ns(wall, requests),
+        per_request_ns(cpu, requests),
+    ]
+}
+
+/// Growth of the resident set and of its peak, in bytes, over
+/// [`MEMORY_CALLS`] traced calls (sync) with nobody scraping or flushing.
+pub fn memory(peer: Peer) -> [f64; 2] {
+    let _exporter = recorder::install();
+    peer.setup();
+    let request = peer.request(Variant::Sync);
+    for i in 0..1_000 {
+        black_box(request(black_box(i)));
+    }
+    let (rss_before, _) = probe::rss();
+    for i in 0..MEMORY_CALLS.div_ceil(CALLS_PER_REQUEST) {
+        black_box(request(black_box(i)));
+    }
+    let (rss_after, peak) = probe::rss();
+    #[allow(clippy::cast_precision_loss)]
+    let growth = [
+        rss_after as f64 - rss_before as f64,
+        peak as f64 - rss_before as f64,
+    ];
+    growth
+}
+
+/// Per request (sync), with `threads` threads running the same functions at
+/// once: wall time on each thread (averaged over the threads) and process
+/// CPU time, in nanoseconds. CPU time is not inflated when other processes
+/// take a core away, wall time is.
+pub fn contention(peer: Peer, threads: usize, window: Duration) -> [f64; 2] {
+    let exporter = recorder::install();
+    peer.setup();
+    let request = peer.request(Variant::Sync);
+    let requests = requests_for(window, calibrate(request, window / 3));
+    recorder::drain(&exporter);
+    let barrier = Barrier::new(threads + 1);
+    let mut cpu_start = Duration::ZERO;
+    let walls: Vec<Duration> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    for i in 0..1_000 {
+                        black_box(request(black_box(i)));
+                    }
+                    barrier.wait();
+                    let start = Instant::now();
+                    for i in 0..requests {
+                        black_box(request(black_box(i)));
+                    }
+                    start.elapsed()
+                })
+            })
+            .collect();
+        barrier.wait();
+        cpu_start = probe::process_cpu();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("worker"))
+            .collect()
+    });
+    let cpu = probe::process_cpu() - cpu_start;
+    let total: Duration = walls.iter().sum();
+    let calls = requests * threads as u64;
+    [per_request_ns(total, calls), per_request_ns(cpu, calls)]
+}

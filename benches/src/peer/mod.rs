@@ -1,0 +1,173 @@
+//! The contenders, each a module with the same workload, and one enum that
+//! sets each up and runs one request of it.
+
+pub mod autometrics_fn;
+pub mod fastrace_trace;
+pub mod hand_written;
+pub mod metered_impl;
+pub mod none;
+pub mod ours;
+pub mod tracing_instrument;
+
+use crate::exec::block_on;
+
+/// One contender (a library, or this project in one of its modes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Peer {
+    /// No instrumentation: the baseline.
+    None,
+    /// tracing `#[instrument]`, registry + a no-op layer.
+    Tracing,
+    /// tracing `#[instrument]` + tracing-tree.
+    TracingTree,
+    /// fastrace `#[trace]` under a root span.
+    FastraceRoot,
+    /// fastrace `#[trace]` without a root span.
+    FastraceNoRoot,
+    /// autometrics `#[autometrics]`, `metrics` backend.
+    Autometrics,
+    /// metered `#[measure]`.
+    Metered,
+    /// quanta clock + cached `metrics` handles, by hand.
+    HandWritten,
+    /// This project: metrics + tree + context.
+    OursFull,
+    /// This project with trees switched off.
+    OursMetrics,
+    /// This project switched off at run time.
+    OursOff,
+}
+
+/// Whether a request runs the sync or the async functions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Variant {
+    /// Plain functions.
+    Sync,
+    /// `async fn`s, driven by [`block_on`].
+    Async,
+}
+
+impl Variant {
+    /// The command-line name.
+    pub fn key(self) -> &'static str {
+        match self {
+            Variant::Sync => "sync",
+            Variant::Async => "async",
+        }
+    }
+
+    /// Parses [`Variant::key`].
+    pub fn from_key(key: &str) -> Option<Variant> {
+        [Variant::Sync, Variant::Async]
+            .into_iter()
+            .find(|v| v.key() == key)
+    }
+}
+
+impl Peer {
+    /// Every contender, baseline first, in table order.
+    pub const ALL: [Peer; 11] = [
+        Peer::None,
+        Peer::Tracing,
+        Peer::TracingTree,
+        Peer::FastraceRoot,
+        Peer::Autometrics,
+        Peer::Metered,
+        Peer::HandWritten,
+        Peer::FastraceNoRoot,
+        Peer::OursFull,
+        Peer::OursMetrics,
+        Peer::OursOff,
+    ];
+
+    /// The command-line name.
+    pub fn key(self) -> &'static str {
+        match self {
+            Peer::None => "none",
+            Peer::Tracing => "tracing",
+            Peer::TracingTree => "tracing-tree",
+            Peer::FastraceRoot => "fastrace-root",
+            Peer::FastraceNoRoot => "fastrace-no-root",
+            Peer::Autometrics => "autometrics",
+            Peer::Metered => "metered",
+            Peer::HandWritten => "hand-written",
+            Peer::OursFull => "ours-full",
+            Peer::OursMetrics => "ours-metrics",
+            Peer::OursOff => "ours-off",
+        }
+    }
+
+    /// Parses [`Peer::key`].
+    pub fn from_key(key: &str) -> Option<Peer> {
+        Peer::ALL.into_iter().find(|p| p.key() == key)
+    }
+
+    /// The row label of the results table.
+    pub fn label(self) -> &'static str {
+        match self {
+            Peer::None => "uninstrumented (baseline)",
+            Peer::Tracing => "tracing #[instrument], registry + no-op layer",
+            Peer::TracingTree => "tracing #[instrument] + tracing-tree (to io::sink)",
+            Peer::FastraceRoot => "fastrace #[trace], root span + collector",
+            Peer::FastraceNoRoot => "fastrace #[trace], no root span (its off switch)",
+            Peer::Autometrics => "autometrics #[autometrics] (metrics-0_24 backend)",
+            Peer::Metered => "metered #[measure] (HitCount, InFlight, ResponseTime)",
+            Peer::HandWritten => "hand-written: quanta + cached metrics handles",
+            Peer::OursFull => "trace-runtime #[trace], full (metrics + tree + context)",
+            Peer::OursMetrics => "trace-runtime #[trace], trees off (metrics only)",
+            Peer::OursOff => "trace-runtime #[trace], set_enabled(false)",
+        }
+    }
+
+    /// Installs what the contender needs (subscriber, collector, switches).
+    /// Called once per process, after the shared metrics recorder.
+    pub fn setup(self) {
+        match self {
+            Peer::Tracing => tracing_instrument::setup_silent(),
+            Peer::TracingTree => tracing_instrument::setup_tree(),
+            Peer::FastraceRoot | Peer::FastraceNoRoot => fastrace_trace::setup(),
+            Peer::OursFull => ours::setup(ours::Mode::Full),
+            Peer::OursMetrics => ours::setup(ours::Mode::MetricsOnly),
+            Peer::OursOff => ours::setup(ours::Mode::Off),
+            Peer::None | Peer::Autometrics | Peer::Metered | Peer::HandWritten => {}
+        }
+    }
+
+    /// The function running one request (111 traced calls) of `variant`.
+    pub fn request(self, variant: Variant) -> fn(u64) -> u64 {
+        match variant {
+            Variant::Sync => match self {
+                Peer::None => none::root,
+                Peer::Tracing | Peer::TracingTree => tracing_instrument::root,
+                Peer::FastraceRoot => fastrace_trace::rooted_sync,
+                Peer::FastraceNoRoot => fastrace_trace::root,
+                Peer::Autometrics => autometrics_fn::root,
+                Peer::Metered => metered_impl::request_sync,
+                Peer::HandWritten => hand_written::root,
+                Peer::OursFull | Peer::OursMetrics | Peer::OursOff => ours::root,
+            },
+            Variant::Async => match self {
+                Peer::None => |x| block_on(none::root_async(x)),
+                Peer::Tracing | Peer::TracingTree => {
+                    |x| block_on(tracing_instrument::root_async(x))
+                }
+                Peer::FastraceRoot => fastrace_trace::rooted_async,
+                Peer::FastraceNoRoot => |x| block_on(fastrace_trace::root_async(x)),
+                Peer::Autometrics => |x| block_on(autometrics_fn::root_async(x)),
+                Peer::Metered => metered_impl::request_async,
+                Peer::HandWritten => |x| block_on(hand_written::root_async(x)),
+                Peer::OursFull | Peer::OursMetrics | Peer::OursOff => {
+                    |x| block_on(ours::root_async(x))
+                }
+            },
+        }
+    }
+
+    /// Finishes the contender's deferred work (fastrace's collector queue);
+    /// runs inside the measured window.
+    pub fn flush(self) {
+        if matches!(self, Peer::FastraceRoot | Peer::FastraceNoRoot) {
+            fastrace_trace::flush();
+        }
+    }
+}

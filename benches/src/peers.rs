@@ -1,0 +1,121 @@
+//! `cargo bench -p trace-benches --bench peers`: this project against its
+//! peers on the same workload in one run. Prints the per-call overhead table
+//! (wall and all-in CPU, sync and async), memory and contention figures,
+//! and the goals they meet.
+//!
+//! Options (after `--`): `--rounds N` (default 5), `--window-ms N` (measured
+//! window per child, default 300), `--quick` (2 rounds of 100 ms, no memory
+//! test), `--skip-memory`, `--skip-contention`.
+
+mod child;
+mod exec;
+mod peer;
+mod probe;
+mod recorder;
+mod report;
+mod runner;
+mod workload;
+
+use std::time::Duration;
+
+use peer::{Peer, Variant};
+use runner::Settings;
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    if args.first().map(String::as_str) == Some("--child") {
+        run_child(&args[1..]);
+        return;
+    }
+    let settings = parse(&args);
+    eprintln!("{settings:?}");
+    let overheads = runner::overheads(&settings);
+    let memory = settings.memory.then(runner::memory);
+    let contention = settings.contention.then(|| runner::contention(&settings));
+
+    println!(
+        "\n## trace-runtime vs peers: {} rounds of {} ms per contender, median; {}\n",
+        settings.rounds,
+        settings.window_ms,
+        cpu_model()
+    );
+    report::overheads(&overheads);
+    if let Some(rows) = &memory {
+        report::memory(rows);
+    }
+    if let Some(rows) = &contention {
+        report::contention(rows);
+    }
+    report::goals(&overheads, memory.as_deref(), contention.as_deref());
+}
+
+fn parse(args: &[String]) -> Settings {
+    let mut settings = Settings {
+        rounds: 5,
+        window_ms: 300,
+        memory: true,
+        contention: true,
+    };
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let mut number = |name: &str| -> u64 {
+            args.next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("{name} needs a number"))
+        };
+        match arg.as_str() {
+            "--rounds" => settings.rounds = usize::try_from(number("--rounds")).unwrap_or(1).max(1),
+            "--window-ms" => settings.window_ms = number("--window-ms").max(10),
+            "--quick" => {
+                settings.rounds = 2;
+                settings.window_ms = 100;
+                settings.memory = false;
+            }
+            "--skip-memory" => settings.memory = false,
+            "--skip-contention" => settings.contention = false,
+            other => panic!("unknown option {other}; see the top of benches/src/peers.rs"),
+        }
+    }
+    settings
+}
+
+/// Runs one measurement (see [`child`]) and prints its numbers.
+fn run_child(args: &[String]) {
+    let arg = |i: usize| args.get(i).map_or("", String::as_str);
+    let peer = Peer::from_key(arg(1)).unwrap_or_else(|| panic!("unknown peer {}", arg(1)));
+    let millis = |i: usize| Duration::from_millis(arg(i).parse().expect("window in ms"));
+    let numbers: Vec<f64> = match arg(0) {
+        "measure" => {
+            let variant = Variant::from_key(arg(2)).expect("sync or async");
+            child::measure(peer, variant, millis(3)).to_vec()
+        }
+        "memory" => child::memory(peer).to_vec(),
+        "contention" => {
+            let threads = arg(2).parse().expect("thread count");
+            child::contention(peer, threads, millis(3)).to_vec()
+        }
+        other => panic!("unknown child mode {other}"),
+    };
+    let line: Vec<String> = numbers.iter().map(|n| format!("{n:.3}")).collect();
+    println!("{}", line.join(" "));
+}
+
+fn cpu_model() -> String {
+    let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = info
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map_or("unknown CPU", |rest| {
+            rest.trim_start_matches([' ', '\t', ':'])
+        });
+    let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load: Vec<&str> = load.split_whitespace().take(3).collect();
+    format!(
+        "{cores} × {model}, load average at the end {}",
+        load.join(" ")
+    )
+}

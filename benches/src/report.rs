@@ -1,0 +1,191 @@
+//! Prints the results as Markdown tables, and checks them against the goals
+//! of the performance issue.
+
+use crate::peer::Peer;
+use crate::runner::{Overhead, Overheads};
+
+fn find<T: Copy>(rows: &[(Peer, T)], peer: Peer) -> Option<T> {
+    rows.iter().find(|(p, _)| *p == peer).map(|(_, v)| *v)
+}
+
+fn ratio(peer: f64, ours: f64) -> String {
+    if ours > 0.0 {
+        format!("{:.1}×", peer / ours)
+    } else {
+        "n/a".to_owned()
+    }
+}
+
+/// The per-call overhead table, with ratios against this project in full.
+pub fn overheads(results: &Overheads) {
+    let ours = find(&results.peers, Peer::OursFull).unwrap_or_default();
+    println!("### Per-call overhead (ns per traced call above an uninstrumented call)\n");
+    println!(
+        "| peer | sync wall | sync CPU (all-in) | async wall | async CPU (all-in) | \
+         ÷ trace-runtime full (sync wall / CPU, async wall / CPU) |"
+    );
+    println!("|---|---:|---:|---:|---:|---|");
+    for (peer, [sync, asynch]) in &results.peers {
+        if *peer == Peer::None {
+            continue;
+        }
+        println!(
+            "| {} | {:.1} | {:.1} | {:.1} | {:.1} | {} / {}, {} / {} |",
+            peer.label(),
+            sync.wall,
+            sync.cpu,
+            asynch.wall,
+            asynch.cpu,
+            ratio(sync.wall, ours[0].wall),
+            ratio(sync.cpu, ours[0].cpu),
+            ratio(asynch.wall, ours[1].wall),
+            ratio(asynch.cpu, ours[1].cpu),
+        );
+    }
+    let [sync, asynch] = results.baseline;
+    println!(
+        "\nUninstrumented request (111 calls): sync {:.0} ns wall / {:.0} ns CPU, \
+         async {:.0} ns wall / {:.0} ns CPU.\n",
+        sync.wall, sync.cpu, asynch.wall, asynch.cpu
+    );
+}
+
+/// The memory table.
+pub fn memory(rows: &[(Peer, [f64; 2])]) {
+    println!("### Memory: resident-set growth over 10 million traced calls, nobody scraping\n");
+    println!("| peer | RSS growth (MiB) | peak RSS growth (MiB) |");
+    println!("|---|---:|---:|");
+    for (peer, [growth, peak]) in rows {
+        println!("| {} | {growth:.1} | {peak:.1} |", peer.label());
+    }
+    println!();
+}
+
+/// The contention table.
+pub fn contention(rows: &[(Peer, [Overhead; 2])]) {
+    println!(
+        "### Contention: per-call overhead with two threads calling the same functions \
+         at once vs one thread (sync)\n"
+    );
+    println!(
+        "| peer | 1 thread wall | 2 threads wall (each) | ratio | 1 thread CPU | \
+         2 threads CPU (per call) | ratio |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for (peer, [one, two]) in rows {
+        if *peer == Peer::None {
+            continue;
+        }
+        println!(
+            "| {} | {:.1} | {:.1} | {} | {:.1} | {:.1} | {} |",
+            peer.label(),
+            one.wall,
+            two.wall,
+            ratio(two.wall, one.wall),
+            one.cpu,
+            two.cpu,
+            ratio(two.cpu, one.cpu),
+        );
+    }
+    println!();
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok {
+        "yes"
+    } else {
+        "NO"
+    }
+}
+
+/// One goal row: `measured` against `limit` (lower is better).
+fn goal(what: &str, measured: f64, limit: f64, unit: &str) {
+    let shown = if unit.is_empty() {
+        format!("{measured:.3}")
+    } else {
+        format!("{measured:.2}{unit}")
+    };
+    println!(
+        "| {what} | {shown} | ≤ {limit}{unit} | {} |",
+        verdict(measured <= limit)
+    );
+}
+
+/// The goals of the performance issue, as measured in this run.
+pub fn goals(
+    results: &Overheads,
+    memory: Option<&[(Peer, [f64; 2])]>,
+    contention: Option<&[(Peer, [Overhead; 2])]>,
+) {
+    let get = |peer| find(&results.peers, peer).unwrap_or([Overhead::default(); 2]);
+    let ours = get(Peer::OursFull);
+    let metrics_only = get(Peer::OursMetrics);
+    let off = get(Peer::OursOff);
+    println!("### Goals\n");
+    println!("| goal | measured | limit | met |");
+    println!("|---|---:|---:|---|");
+    for (v, name) in ["sync", "async"].iter().enumerate() {
+        for (peer, limit, short) in [
+            (Peer::FastraceRoot, 0.33, "fastrace with root"),
+            (Peer::TracingTree, 0.2, "tracing + tracing-tree"),
+            (Peer::Autometrics, 0.2, "autometrics"),
+        ] {
+            goal(
+                &format!("full ÷ {short}, all-in CPU, {name}"),
+                ours[v].cpu / get(peer)[v].cpu,
+                limit,
+                "",
+            );
+        }
+        let hand = get(Peer::HandWritten)[v];
+        goal(
+            &format!("metrics-only ÷ hand-written, wall, {name}"),
+            metrics_only[v].wall / hand.wall,
+            1.2,
+            "",
+        );
+        goal(
+            &format!("metrics-only ÷ hand-written, all-in CPU, {name}"),
+            metrics_only[v].cpu / hand.cpu,
+            1.2,
+            "",
+        );
+        goal(
+            &format!("switched off, wall per call, {name}"),
+            off[v].wall,
+            3.0,
+            " ns",
+        );
+    }
+    if let Some(rows) = memory {
+        for peer in [Peer::OursFull, Peer::OursMetrics] {
+            if let Some([growth, _]) = find(rows, peer) {
+                goal(
+                    &format!("RSS growth, 10M calls, {}", peer.key()),
+                    growth,
+                    64.0,
+                    " MiB",
+                );
+            }
+        }
+    }
+    if let Some(rows) = contention {
+        for peer in [Peer::OursFull, Peer::OursMetrics] {
+            if let Some([one, two]) = find(rows, peer) {
+                goal(
+                    &format!("2 threads ÷ 1 thread per call, wall, {}", peer.key()),
+                    two.wall / one.wall,
+                    1.5,
+                    "",
+                );
+                goal(
+                    &format!("2 threads ÷ 1 thread per call, CPU, {}", peer.key()),
+                    two.cpu / one.cpu,
+                    1.5,
+                    "",
+                );
+            }
+        }
+    }
+    println!();
+}
