@@ -1,7 +1,8 @@
 //! The calls of one request, collected while it runs and turned into a
 //! [`CallTree`] when its last participant finishes.
 //!
-//! Nodes live in fixed-size chunks that never move. Opening a call takes the
+//! Nodes live in segments that never move (64 slots, then 128, 256, …, so a
+//! request's memory follows its size, whatever the cap). Opening a call takes the
 //! request's spin lock once, to claim a slot and link it under its parent;
 //! closing writes only the call's own slot, without the lock, because each
 //! slot's result has exactly one writer (the call) and is read only when the
@@ -27,8 +28,23 @@ use crate::tree::{CallTree, NodeData};
 
 /// Most distinct (ancestor, function) aggregates a request keeps.
 const MAX_FOLDS: usize = 256;
-/// Slots per chunk.
-const CHUNK: usize = 64;
+/// Slots in the first segment; segment `k` holds `FIRST << k`.
+const FIRST: usize = 64;
+/// Segments enough for `u32::MAX` slots.
+const SEGMENTS: usize = 27;
+
+/// The segment holding slot `index`, and the slot's offset in it.
+#[inline]
+fn locate(index: usize) -> (usize, usize) {
+    let group = index / FIRST + 1;
+    let segment = (usize::BITS - 1 - group.leading_zeros()) as usize;
+    (segment, index - FIRST * ((1 << segment) - 1))
+}
+
+/// How many slots segment `segment` holds.
+fn segment_len(segment: usize) -> usize {
+    FIRST << segment
+}
 /// "No node" in links.
 const NONE: u32 = u32::MAX;
 
@@ -124,29 +140,28 @@ pub(crate) struct Request {
     started: Instant,
     cap: u32,
     state: SpinLock<State>,
-    chunks: Box<[AtomicPtr<Slot>]>,
+    segments: [AtomicPtr<Slot>; SEGMENTS],
     failed: AtomicBool,
     slow: AtomicBool,
 }
 
-/// A chunk of `CHUNK` slots, left uninitialised: each slot is written in
+/// A segment of `len` slots, left uninitialised: each slot is written in
 /// full by `open` before its index is handed out.
-fn alloc_chunk() -> *mut Slot {
-    let chunk: Box<[MaybeUninit<Slot>]> = Box::new_uninit_slice(CHUNK);
-    Box::into_raw(chunk).cast::<Slot>()
+fn alloc_segment(len: usize) -> *mut Slot {
+    let segment: Box<[MaybeUninit<Slot>]> = Box::new_uninit_slice(len);
+    Box::into_raw(segment).cast::<Slot>()
 }
 
 impl Request {
     /// A request whose root node (index 0) is named `name` and is open.
     pub(crate) fn new(name: Cow<'static, str>, module: &'static str, started: Instant) -> Request {
         let cap = u32::try_from(config::max_nodes()).unwrap_or(u32::MAX - 1);
-        let chunks: Box<[AtomicPtr<Slot>]> = (0..(cap as usize).div_ceil(CHUNK))
-            .map(|_| AtomicPtr::new(std::ptr::null_mut()))
-            .collect();
-        let first = alloc_chunk();
-        // SAFETY: `first` points to `CHUNK` slots nobody else sees yet.
+        let segments: [AtomicPtr<Slot>; SEGMENTS] =
+            std::array::from_fn(|_| AtomicPtr::new(std::ptr::null_mut()));
+        let first = alloc_segment(segment_len(0));
+        // SAFETY: `first` points to `FIRST` slots nobody else sees yet.
         unsafe { first.write(Slot::open("", module, started)) };
-        chunks[0].store(first, Ordering::Release);
+        segments[0].store(first, Ordering::Release);
         Request {
             root_name: name,
             started,
@@ -156,7 +171,7 @@ impl Request {
                 folds: Vec::new(),
                 uncounted: 0,
             }),
-            chunks,
+            segments,
             failed: AtomicBool::new(false),
             slow: AtomicBool::new(false),
         }
@@ -165,11 +180,11 @@ impl Request {
     /// The slot of a node that has been opened.
     #[inline]
     fn slot(&self, index: u32) -> &Slot {
-        let index = index as usize;
-        let chunk = self.chunks[index / CHUNK].load(Ordering::Acquire);
-        // SAFETY: node `index` was handed out after its chunk was stored, and
-        // chunks live as long as the request.
-        unsafe { &*chunk.add(index % CHUNK) }
+        let (segment, offset) = locate(index as usize);
+        let base = self.segments[segment].load(Ordering::Acquire);
+        // SAFETY: node `index` was handed out after its segment was stored,
+        // and segments live as long as the request.
+        unsafe { &*base.add(offset) }
     }
 
     /// Opens a child of `parent` for a call of `site` that started at `start`.
@@ -183,17 +198,17 @@ impl Request {
         if index >= self.cap {
             return NodeId::Folded(parent);
         }
-        if index as usize % CHUNK == 0 {
-            self.chunks[index as usize / CHUNK].store(alloc_chunk(), Ordering::Release);
+        let (segment, offset) = locate(index as usize);
+        if offset == 0 {
+            self.segments[segment].store(alloc_segment(segment_len(segment)), Ordering::Release);
         }
         state.len += 1;
-        // SAFETY: slot `index` is unused memory of a live chunk, written here
+        // SAFETY: slot `index` is unused memory of a live segment, written here
         // in full under the lock before its index is handed out; `links` are
         // only accessed under the lock until the request drops.
         unsafe {
-            let chunk = self.chunks[index as usize / CHUNK].load(Ordering::Relaxed);
-            chunk
-                .add(index as usize % CHUNK)
+            let base = self.segments[segment].load(Ordering::Relaxed);
+            base.add(offset)
                 .write(Slot::open(site.name(), site.module(), start));
             let parent_links = &mut *self.slot(parent).links.get();
             if parent_links.last_child == NONE {
@@ -372,18 +387,42 @@ impl Drop for Request {
             let tree = self.build_tree();
             sink::dispatch(&tree);
         }
-        for chunk in &mut self.chunks {
-            let chunk = *chunk.get_mut();
-            if !chunk.is_null() {
-                // SAFETY: allocated by `alloc_chunk` as a boxed slice of
-                // `CHUNK` possibly uninitialised slots (`Slot` has no drop glue).
+        for (segment, base) in self.segments.iter_mut().enumerate() {
+            let base = *base.get_mut();
+            if !base.is_null() {
+                // SAFETY: allocated by `alloc_segment` as a boxed slice of
+                // `segment_len` possibly uninitialised slots (`Slot` has no
+                // drop glue).
                 drop(unsafe {
                     Box::from_raw(std::ptr::slice_from_raw_parts_mut(
-                        chunk.cast::<MaybeUninit<Slot>>(),
-                        CHUNK,
+                        base.cast::<MaybeUninit<Slot>>(),
+                        segment_len(segment),
                     ))
                 });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{locate, segment_len, FIRST, SEGMENTS};
+
+    #[test]
+    fn segments_tile_the_index_space() {
+        assert_eq!(locate(0), (0, 0));
+        assert_eq!(locate(FIRST - 1), (0, FIRST - 1));
+        assert_eq!(locate(FIRST), (1, 0));
+        assert_eq!(locate(3 * FIRST - 1), (1, 2 * FIRST - 1));
+        assert_eq!(locate(3 * FIRST), (2, 0));
+        let mut index = 0;
+        for segment in 0..12 {
+            for offset in [0, segment_len(segment) - 1] {
+                assert_eq!(locate(index + offset), (segment, offset));
+            }
+            index += segment_len(segment);
+        }
+        let (last, _) = locate(u32::MAX as usize);
+        assert!(last < SEGMENTS);
     }
 }
