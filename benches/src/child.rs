@@ -44,15 +44,16 @@ fn per_request_ns(total: Duration, requests: u64) -> f64 {
 }
 
 /// Wall time on the calling thread and CPU time of the whole process per
-/// request, in nanoseconds. The CPU window also covers flushing the
-/// contender's collector and draining the recorder's histogram samples.
-pub fn measure(peer: Peer, variant: Variant, window: Duration) -> [f64; 2] {
+/// request, in nanoseconds, and the number of call counters the contender
+/// filled. The CPU window also covers flushing the contender's collector and
+/// draining the recorder's histogram samples.
+pub fn measure(peer: Peer, variant: Variant, window: Duration) -> [f64; 3] {
     let exporter = recorder::install();
     peer.setup();
     let request = peer.request(variant);
     let rate = calibrate(request, window / 3);
     peer.flush();
-    recorder::drain(&exporter);
+    black_box(recorder::drain(&exporter));
     let requests = requests_for(window, rate);
 
     let cpu_start = probe::process_cpu();
@@ -62,12 +63,15 @@ pub fn measure(peer: Peer, variant: Variant, window: Duration) -> [f64; 2] {
     }
     let wall = start.elapsed();
     peer.flush();
-    recorder::drain(&exporter);
+    let series = recorder::drain(&exporter);
     let cpu = probe::process_cpu() - cpu_start;
 
+    #[allow(clippy::cast_precision_loss)]
+    let series = series as f64;
     [
         per_request_ns(wall, requests),
         per_request_ns(cpu, requests),
+        series,
     ]
 }
 
@@ -102,7 +106,7 @@ pub fn contention(peer: Peer, threads: usize, window: Duration) -> [f64; 2] {
     peer.setup();
     let request = peer.request(Variant::Sync);
     let requests = requests_for(window, calibrate(request, window / 3));
-    recorder::drain(&exporter);
+    black_box(recorder::drain(&exporter));
     let barrier = Barrier::new(threads + 1);
     let mut cpu_start = Duration::ZERO;
     let walls: Vec<Duration> = std::thread::scope(|scope| {

@@ -117,6 +117,13 @@ pub fn overheads(settings: &Settings) -> Overheads {
                     settings.window_ms.to_string(),
                 ];
                 let numbers = child(&args);
+                assert_eq!(
+                    numbers[2] > 0.0,
+                    peer.emits_metrics(),
+                    "{} filled {} function_calls_total series",
+                    peer.key(),
+                    numbers[2]
+                );
                 let index = Peer::ALL.iter().position(|p| *p == peer).unwrap_or(0);
                 raw[index] = [numbers[0], numbers[1]];
             }

@@ -163,6 +163,15 @@ impl Peer {
         }
     }
 
+    /// Whether the contender records `function_calls_total` through the
+    /// shared recorder (checked after every measurement).
+    pub fn emits_metrics(self) -> bool {
+        matches!(
+            self,
+            Peer::Autometrics | Peer::HandWritten | Peer::OursFull | Peer::OursMetrics
+        )
+    }
+
     /// Finishes the contender's deferred work (fastrace's collector queue);
     /// runs inside the measured window.
     pub fn flush(self) {
