@@ -99,9 +99,10 @@ pub fn memory(peer: Peer) -> [f64; 2] {
 
 /// Per request (sync), with `threads` threads running the same functions at
 /// once: wall time on each thread (averaged over the threads) and process
-/// CPU time, in nanoseconds. CPU time is not inflated when other processes
-/// take a core away, wall time is.
-pub fn contention(peer: Peer, threads: usize, window: Duration) -> [f64; 2] {
+/// CPU time, in nanoseconds; then the parallelism achieved (process CPU time
+/// over the longest thread's wall time: 2.0 when two threads really ran side
+/// by side the whole time, less when other processes took a core).
+pub fn contention(peer: Peer, threads: usize, window: Duration) -> [f64; 3] {
     let exporter = recorder::install();
     peer.setup();
     let request = peer.request(Variant::Sync);
@@ -135,5 +136,10 @@ pub fn contention(peer: Peer, threads: usize, window: Duration) -> [f64; 2] {
     let cpu = probe::process_cpu() - cpu_start;
     let total: Duration = walls.iter().sum();
     let calls = requests * threads as u64;
-    [per_request_ns(total, calls), per_request_ns(cpu, calls)]
+    let longest = walls.iter().max().copied().unwrap_or_default();
+    [
+        per_request_ns(total, calls),
+        per_request_ns(cpu, calls),
+        cpu.as_secs_f64() / longest.as_secs_f64().max(1e-9),
+    ]
 }

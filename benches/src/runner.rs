@@ -191,10 +191,20 @@ pub const CONTENTION_PEERS: [Peer; 4] = [
     Peer::HandWritten,
 ];
 
+/// The contention figures of one contender.
+#[derive(Clone, Copy, Debug)]
+pub struct Contention {
+    /// Per-call overhead with one thread, then with two.
+    pub overhead: [Overhead; 2],
+    /// Parallelism the two-thread runs achieved (2.0 at best).
+    pub parallelism: f64,
+}
+
 /// Per-call overhead with one thread and with two threads calling the same
-/// functions at once, medians over rounds: `[threads][wall, cpu]`.
-pub fn contention(settings: &Settings) -> Vec<(Peer, [Overhead; 2])> {
+/// functions at once, medians over rounds.
+pub fn contention(settings: &Settings) -> Vec<(Peer, Contention)> {
     let mut samples = vec![[Vec::new(), Vec::new()]; CONTENTION_PEERS.len()];
+    let mut parallelism = vec![Vec::new(); CONTENTION_PEERS.len()];
     for round in 0..settings.rounds {
         eprintln!("contention: round {}/{}", round + 1, settings.rounds);
         for (t, threads) in [1usize, 2].into_iter().enumerate() {
@@ -212,6 +222,9 @@ pub fn contention(settings: &Settings) -> Vec<(Peer, [Overhead; 2])> {
                     .unwrap_or(0);
                 let numbers = child(&args);
                 raw[index] = [numbers[0], numbers[1]];
+                if threads == 2 {
+                    parallelism[index].push(numbers[2]);
+                }
             }
             for (index, figures) in raw.iter().enumerate() {
                 samples[index][t].push((
@@ -224,6 +237,13 @@ pub fn contention(settings: &Settings) -> Vec<(Peer, [Overhead; 2])> {
     CONTENTION_PEERS
         .iter()
         .zip(samples)
-        .map(|(peer, [one, two])| (*peer, [summarise(&one), summarise(&two)]))
+        .zip(parallelism)
+        .map(|((peer, [one, two]), mut parallel)| {
+            let figures = Contention {
+                overhead: [summarise(&one), summarise(&two)],
+                parallelism: median(&mut parallel),
+            };
+            (*peer, figures)
+        })
         .collect()
 }
