@@ -21,6 +21,7 @@ mod http;
 mod load;
 
 use std::error::Error;
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -52,7 +53,8 @@ fn options() -> Result<Options, String> {
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         if flag == "--help" || flag == "-h" {
-            return Err(USAGE.to_owned());
+            println!("{USAGE}");
+            std::process::exit(0);
         }
         let value = args
             .next()
@@ -83,7 +85,17 @@ fn seconds(value: &str) -> Result<Duration, String> {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn Error>> {
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("demo: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn Error>> {
     let options = options()?;
     // Call trees arrive as `tracing` events with target `trace_runtime::tree`.
     tracing_subscriber::fmt().with_target(true).init();
