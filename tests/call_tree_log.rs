@@ -107,7 +107,7 @@ fn finished_trees_and_slow_calls_are_logged_as_tracing_events() {
         "{slow}"
     );
     assert!(slow.contains("function=\"log_slow\""), "{slow}");
-    assert!(slow.contains("threshold_ms=1"), "{slow}");
+    assert!(slow.contains("threshold_us=1000"), "{slow}");
     let expected = format!(" WARN {TREE_TARGET}: call tree\n{}", tree.render());
     assert!(rest.starts_with(&expected), "{rest:?} lacks {expected:?}");
     assert!(tree.render().lines().nth(1).unwrap().ends_with("  slow"));

@@ -45,14 +45,15 @@ pub const SLOW_TARGET: &str = "trace_runtime::slow";
 
 #[cold]
 fn log_slow(site: &'static Callsite, wall: Duration, limit: u64) {
-    #[allow(clippy::cast_precision_loss)]
-    let threshold_ms = limit as f64 / 1e6;
+    // Whole microseconds: readable, and no float noise.
+    let wall_us = u64::try_from(wall.as_micros()).unwrap_or(u64::MAX);
+    let threshold_us = limit / 1_000;
     tracing::warn!(
         target: SLOW_TARGET,
         function = site.name(),
         module = site.module(),
-        wall_ms = wall.as_secs_f64() * 1e3,
-        threshold_ms,
+        wall_us,
+        threshold_us,
         "slow call"
     );
 }

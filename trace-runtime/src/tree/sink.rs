@@ -166,15 +166,16 @@ pub(crate) fn dispatch(tree: &CallTree) {
 /// One event per tree: `WARN` if a call failed or was slow, else `INFO`.
 fn log_tree(tree: &CallTree) {
     let request = tree.root().name();
-    let wall_ms = tree.root().wall().as_secs_f64() * 1e3;
+    // Whole microseconds, so the field reads `20770` rather than float noise.
+    let wall_us = u64::try_from(tree.root().wall().as_micros()).unwrap_or(u64::MAX);
     let calls = tree.call_count();
     if tree.has_failure() || tree.has_slow_call() {
         if tracing::enabled!(target: TREE_TARGET, tracing::Level::WARN) {
             let text = tree.render();
-            tracing::warn!(target: TREE_TARGET, request, wall_ms, calls, "call tree\n{text}");
+            tracing::warn!(target: TREE_TARGET, request, wall_us, calls, "call tree\n{text}");
         }
     } else if tracing::enabled!(target: TREE_TARGET, tracing::Level::INFO) {
         let text = tree.render();
-        tracing::info!(target: TREE_TARGET, request, wall_ms, calls, "call tree\n{text}");
+        tracing::info!(target: TREE_TARGET, request, wall_us, calls, "call tree\n{text}");
     }
 }
