@@ -110,7 +110,10 @@ fn invalid_bucket(buckets: &[f64]) -> (usize, f64, String) {
     }
 }
 
-const RULE: &str = "bounds must be finite, positive and strictly increasing";
+const ORDER: &str =
+    "each bound must be larger than the one before it; sort the list and drop repeats";
+const FINITE: &str = "bounds must be finite numbers of seconds";
+const POSITIVE: &str = "bounds must be positive";
 
 #[test]
 fn unsorted_and_duplicate_buckets_name_the_first_offending_bound() {
@@ -119,7 +122,7 @@ fn unsorted_and_duplicate_buckets_name_the_first_offending_bound() {
         (
             1,
             0.05,
-            format!("histogram bucket 1 (0.05) is invalid: {RULE}")
+            format!("histogram bucket 1 (0.05) is invalid: {ORDER}")
         )
     );
     assert_eq!(
@@ -127,7 +130,7 @@ fn unsorted_and_duplicate_buckets_name_the_first_offending_bound() {
         (
             2,
             0.5,
-            format!("histogram bucket 2 (0.5) is invalid: {RULE}")
+            format!("histogram bucket 2 (0.5) is invalid: {ORDER}")
         )
     );
 }
@@ -139,19 +142,23 @@ fn negative_zero_and_infinite_buckets_are_rejected() {
         (
             0,
             -1.0,
-            format!("histogram bucket 0 (-1) is invalid: {RULE}")
+            format!("histogram bucket 0 (-1) is invalid: {POSITIVE}")
         )
     );
     assert_eq!(
         invalid_bucket(&[0.0, 1.0]),
-        (0, 0.0, format!("histogram bucket 0 (0) is invalid: {RULE}"))
+        (
+            0,
+            0.0,
+            format!("histogram bucket 0 (0) is invalid: {POSITIVE}")
+        )
     );
     assert_eq!(
         invalid_bucket(&[1.0, f64::INFINITY]),
         (
             1,
             f64::INFINITY,
-            format!("histogram bucket 1 (inf) is invalid: {RULE}")
+            format!("histogram bucket 1 (inf) is invalid: {FINITE}")
         )
     );
 }
@@ -163,7 +170,7 @@ fn nan_buckets_are_rejected() {
     assert!(value.is_nan());
     assert_eq!(
         message,
-        format!("histogram bucket 1 (NaN) is invalid: {RULE}")
+        format!("histogram bucket 1 (NaN) is invalid: {FINITE}")
     );
 }
 

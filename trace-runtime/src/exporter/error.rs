@@ -65,10 +65,16 @@ impl fmt::Display for ExportError {
                 f,
                 "histogram buckets are empty: give at least one upper bound in seconds, e.g. `.buckets(&[0.01, 0.1, 1.0])`"
             ),
-            ExportError::InvalidBucket { index, value } => write!(
-                f,
-                "histogram bucket {index} ({value}) is invalid: bounds must be finite, positive and strictly increasing"
-            ),
+            ExportError::InvalidBucket { index, value } => {
+                let rule = if !value.is_finite() {
+                    "bounds must be finite numbers of seconds"
+                } else if *value <= 0.0 {
+                    "bounds must be positive"
+                } else {
+                    "each bound must be larger than the one before it; sort the list and drop repeats"
+                };
+                write!(f, "histogram bucket {index} ({value}) is invalid: {rule}")
+            }
             ExportError::EmptyServiceName => write!(
                 f,
                 "service name is empty: pass a non-empty name to `.service_name(...)` or leave it unset"
