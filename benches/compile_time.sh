@@ -16,6 +16,8 @@ WORK="${WORK:-/tmp/trace-compile-time}"
 RUNS="${RUNS:-3}"
 FUNCTIONS=500
 PROFILE_FLAG="${1:-}"
+PROFILE_NAME=dev
+[ "$PROFILE_FLAG" = --release ] && PROFILE_NAME=release
 export CARGO_TARGET_DIR="$WORK/target"
 
 generate() { # name, attribute, dependency line
@@ -70,7 +72,7 @@ none=$(build none)
 ours=$(build trace-runtime)
 theirs=$(build tracing)
 
-echo "### Compile time: $FUNCTIONS functions (every fifth async), warm dependencies, ${PROFILE_FLAG:---dev}, median of $RUNS"
+echo "### Compile time: $FUNCTIONS functions (every fifth async), warm dependencies, $PROFILE_NAME profile, median of $RUNS"
 echo
 echo "| attribute | build time (s) |"
 echo "|---|---:|"
