@@ -346,3 +346,99 @@ fn promtool_accepts_the_rendered_text() {
         String::from_utf8_lossy(&output.stderr),
     );
 }
+
+#[trace]
+fn text_threaded(x: u64) -> Result<u64, u64> {
+    if x.is_multiple_of(10) {
+        Err(x)
+    } else {
+        Ok(x)
+    }
+}
+
+#[trace]
+async fn text_hops(x: u64) -> u64 {
+    tokio::task::yield_now().await;
+    x
+}
+
+/// Under this exporter calls count in per-thread cells published at render:
+/// counts made on threads that have exited, on live threads, and by async
+/// calls that start on one worker and end on another all add up exactly.
+#[test]
+fn counts_from_many_threads_add_up_exactly_at_render() {
+    let exporter = exporter();
+    // 4 threads that exit before the render.
+    let exited: Vec<_> = (0..4)
+        .map(|t| {
+            std::thread::spawn(move || {
+                for i in 0..1000 {
+                    let _ = text_threaded(t * 1000 + i);
+                }
+            })
+        })
+        .collect();
+    for handle in exited {
+        handle.join().unwrap();
+    }
+    // 2 threads still alive at the render.
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let release_rx = std::sync::Arc::new(std::sync::Mutex::new(release_rx));
+    let live: Vec<_> = (0..2)
+        .map(|_| {
+            let done = done_tx.clone();
+            let release = std::sync::Arc::clone(&release_rx);
+            std::thread::spawn(move || {
+                for i in 1..=500 {
+                    let _ = text_threaded(i);
+                }
+                done.send(()).unwrap();
+                let _ = release.lock().unwrap().recv();
+            })
+        })
+        .collect();
+    done_rx.recv().unwrap();
+    done_rx.recv().unwrap();
+    // Async calls hopping between the workers of a multi-thread runtime.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let tasks: Vec<_> = (0..200).map(|i| tokio::spawn(text_hops(i))).collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+    });
+    let text = exporter.render();
+    // 4000 calls with 400 errors, plus 2 × 500 calls with 2 × 50 errors.
+    assert_eq!(
+        samples(&text, "function_calls_total", "text_threaded"),
+        sorted(vec![
+            total("text_threaded", "cancelled", "", 0),
+            total("text_threaded", "error", "", 500),
+            total("text_threaded", "ok", "", 4500),
+        ])
+    );
+    assert_eq!(
+        samples(&text, "function_calls_total", "text_hops"),
+        sorted(vec![
+            total("text_hops", "cancelled", "", 0),
+            total("text_hops", "error", "", 0),
+            total("text_hops", "ok", "", 200),
+        ])
+    );
+    assert_eq!(
+        samples(&text, "function_calls_concurrent", "text_hops"),
+        vec![format!(
+            "function_calls_concurrent{{{}}} 0",
+            labels("text_hops")
+        )]
+    );
+    drop(release_tx);
+    for handle in live {
+        handle.join().unwrap();
+    }
+    drop(runtime);
+}

@@ -78,12 +78,12 @@ impl Callsite {
     #[cold]
     #[inline(never)]
     fn register(&'static self, recorder: usize) -> &'static SiteMetrics {
-        let fresh = SiteMetrics::register(self, recorder).leak();
-        // Racing registrations both return valid handles; the last one stays
-        // cached. The loser is leaked: at most one per site and recorder change.
+        // One `SiteMetrics` per (site, recorder), ever: counts published at
+        // scrape time live in it, so a second one would split them.
+        let metrics = SiteMetrics::find_or_register(self, recorder);
         self.metrics
-            .store(std::ptr::from_ref(fresh).cast_mut(), Ordering::Release);
-        fresh
+            .store(std::ptr::from_ref(metrics).cast_mut(), Ordering::Release);
+        metrics
     }
 }
 

@@ -30,7 +30,7 @@ impl CallMetrics {
     #[inline]
     pub(crate) fn end(self, site: &'static Callsite, wall: Duration, outcome: Outcome) {
         self.site.duration.record(wall.as_secs_f64());
-        self.edge.counter(outcome).increment(1);
+        self.edge.count(outcome);
         self.site.exit();
         if let Some(limit) = site.slow_nanos() {
             if wall.as_nanos() >= u128::from(limit) {

@@ -203,9 +203,10 @@ impl ExporterBuilder {
         let handle = recorder.handle();
         metrics::set_global_recorder(recorder)
             .map_err(|_| ExportError::RecorderAlreadyInstalled)?;
-        // This exporter publishes the in-flight gauges before every render,
-        // which spares each call two gauge updates.
-        handles::publish_gauges_at_scrape();
+        // This exporter publishes call counts and in-flight gauges before
+        // every render, so calls count in per-thread cells instead of
+        // updating shared counters.
+        handles::publish_at_scrape();
         if let Some(name) = &self.service_name {
             service::set(name.clone());
         }
@@ -223,9 +224,9 @@ impl ExporterBuilder {
     }
 }
 
-/// The metrics text, with the in-flight gauges published first.
+/// The metrics text, with per-thread counts published first.
 pub(crate) fn render(handle: &PrometheusHandle) -> String {
-    handles::publish_in_flight();
+    handles::publish();
     handle.render()
 }
 

@@ -5,12 +5,14 @@
 //! identified by address: installing a global recorder after traced calls ran
 //! changes it, and the next call registers fresh handles.
 
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 use metrics::{Counter, Gauge, Histogram, Key, Label, Metadata, Recorder};
 
 use crate::call::outcome::Outcome;
 use crate::callsite::Callsite;
+use crate::metrics::striped::{self, CellId};
 use crate::metrics::{names, service};
 
 /// An identity for the recorder `metrics` would use right now on this thread.
@@ -22,10 +24,12 @@ pub(crate) fn recorder_id() -> usize {
 /// Handles shared by all calls of one site under one recorder.
 pub(crate) struct SiteMetrics {
     recorder: usize,
+    /// The address of the `Callsite` these handles belong to.
+    site: usize,
     pub(crate) duration: Histogram,
     concurrent: Gauge,
     /// Calls in flight, when the gauge is published at scrape time.
-    in_flight: Option<AtomicI64>,
+    in_flight: Option<CellId>,
     edges: AtomicPtr<EdgeMetrics>,
     labels: [Label; 3],
     /// The next site registered before this one, for publishing.
@@ -38,31 +42,36 @@ unsafe impl Send for SiteMetrics {}
 // SAFETY: as above.
 unsafe impl Sync for SiteMetrics {}
 
-/// Whether recorders installed from now on have their
-/// `function_calls_concurrent` gauges published by [`publish_in_flight`]
-/// (set by the exporter, which publishes before every render) instead of
-/// being updated on every call.
-static PUBLISHED_GAUGES: AtomicBool = AtomicBool::new(false);
+/// Whether sites registered from now on count calls in per-thread cells that
+/// [`publish`] copies into their counters and gauges (set by the exporter,
+/// which publishes before every render) instead of updating the recorder's
+/// handles on every call.
+static PUBLISHED: AtomicBool = AtomicBool::new(false);
 
 /// Every `SiteMetrics` ever registered, newest first.
 static ALL_SITES: AtomicPtr<SiteMetrics> = AtomicPtr::new(std::ptr::null_mut());
 
-/// Switches to publishing in-flight gauges at scrape time; called by the
-/// exporter once its recorder is installed.
-pub(crate) fn publish_gauges_at_scrape() {
-    PUBLISHED_GAUGES.store(true, Ordering::Release);
+/// Serialises registrations (the cold path), so each (site, recorder) and
+/// each (site, recorder, caller) gets exactly one set of handles.
+static REGISTER: Mutex<()> = Mutex::new(());
+
+/// Switches to publishing counts at scrape time; called by the exporter once
+/// its recorder is installed.
+pub(crate) fn publish_at_scrape() {
+    PUBLISHED.store(true, Ordering::Release);
 }
 
-/// Sets every `function_calls_concurrent` gauge of the current recorder to
-/// its number of calls in flight. The exporter calls this before rendering.
-pub(crate) fn publish_in_flight() {
+/// Copies every per-thread count of the current recorder's sites into its
+/// handles: `function_calls_concurrent` gauges are set to the calls in
+/// flight, `function_calls_total` counters to their totals. The exporter
+/// calls this before rendering.
+pub(crate) fn publish() {
     let recorder = recorder_id();
     let mut cursor = ALL_SITES.load(Ordering::Acquire).cast_const();
     // SAFETY: every node was leaked by `SiteMetrics::leak` and is never freed.
     while let Some(site) = unsafe { cursor.as_ref() } {
-        if let (Some(count), true) = (&site.in_flight, site.recorder == recorder) {
-            #[allow(clippy::cast_precision_loss)]
-            site.concurrent.set(count.load(Ordering::Relaxed) as f64);
+        if site.recorder == recorder {
+            site.publish();
         }
         cursor = site.next_site;
     }
@@ -74,6 +83,8 @@ pub(crate) struct EdgeMetrics {
     ok: Counter,
     error: Counter,
     cancelled: Counter,
+    /// Cells for ok, error and cancelled when counts are published at scrape time.
+    cells: Option<[CellId; 3]>,
     next: *const EdgeMetrics,
 }
 
@@ -86,15 +97,34 @@ static METADATA: Metadata<'static> =
     Metadata::new(module_path!(), metrics::Level::INFO, Some(module_path!()));
 
 impl SiteMetrics {
-    pub(crate) fn register(site: &'static Callsite, recorder: usize) -> SiteMetrics {
+    /// The handles of `site` under `recorder`, registered if there are none.
+    pub(crate) fn find_or_register(
+        site: &'static Callsite,
+        recorder: usize,
+    ) -> &'static SiteMetrics {
+        let _serial = REGISTER.lock().unwrap_or_else(PoisonError::into_inner);
+        let address = std::ptr::from_ref(site) as usize;
+        let mut cursor = ALL_SITES.load(Ordering::Acquire).cast_const();
+        // SAFETY: every node was leaked by `leak` and is never freed.
+        while let Some(known) = unsafe { cursor.as_ref() } {
+            if known.site == address && known.recorder == recorder {
+                return known;
+            }
+            cursor = known.next_site;
+        }
+        SiteMetrics::register(site, recorder).leak()
+    }
+
+    fn register(site: &'static Callsite, recorder: usize) -> SiteMetrics {
         let labels = [
             Label::from_static_parts("function", site.name()),
             Label::from_static_parts("module", site.module()),
             Label::new("service_name", service::resolve(site.crate_name())),
         ];
-        let published = PUBLISHED_GAUGES.load(Ordering::Acquire);
+        let published = PUBLISHED.load(Ordering::Acquire);
         metrics::with_recorder(|r| SiteMetrics {
             recorder,
+            site: std::ptr::from_ref(site) as usize,
             duration: r.register_histogram(
                 &Key::from_parts(names::DURATION_SECONDS, labels.to_vec()),
                 &METADATA,
@@ -103,7 +133,7 @@ impl SiteMetrics {
                 &Key::from_parts(names::CONCURRENT, labels.to_vec()),
                 &METADATA,
             ),
-            in_flight: published.then(|| AtomicI64::new(0)),
+            in_flight: published.then(|| CellId::allocate(1)),
             edges: AtomicPtr::new(std::ptr::null_mut()),
             labels,
             next_site: std::ptr::null(),
@@ -111,7 +141,7 @@ impl SiteMetrics {
     }
 
     /// Leaks `self` and links it into the list of all sites.
-    pub(crate) fn leak(self) -> &'static SiteMetrics {
+    fn leak(self) -> &'static SiteMetrics {
         let site: &'static mut SiteMetrics = Box::leak(Box::new(self));
         let mut head = ALL_SITES.load(Ordering::Acquire);
         loop {
@@ -131,10 +161,8 @@ impl SiteMetrics {
     /// Counts a call as started.
     #[inline]
     pub(crate) fn enter(&self) {
-        match &self.in_flight {
-            Some(count) => {
-                count.fetch_add(1, Ordering::Relaxed);
-            }
+        match self.in_flight {
+            Some(cell) => striped::add(cell, 1),
             None => self.concurrent.increment(1.0),
         }
     }
@@ -142,11 +170,24 @@ impl SiteMetrics {
     /// Counts a call as ended.
     #[inline]
     pub(crate) fn exit(&self) {
-        match &self.in_flight {
-            Some(count) => {
-                count.fetch_sub(1, Ordering::Relaxed);
-            }
+        match self.in_flight {
+            Some(cell) => striped::add(cell, 1_u64.wrapping_neg()),
             None => self.concurrent.decrement(1.0),
+        }
+    }
+
+    fn publish(&self) {
+        if let Some(cell) = self.in_flight {
+            // A wrapping sum of +1s and -1s: reinterpret as signed.
+            #[allow(clippy::cast_possible_wrap, clippy::cast_precision_loss)]
+            let in_flight = striped::sum(cell) as i64 as f64;
+            self.concurrent.set(in_flight);
+        }
+        let mut cursor = self.edges.load(Ordering::Acquire).cast_const();
+        // SAFETY: every node was leaked by `add_edge` and is never freed.
+        while let Some(edge) = unsafe { cursor.as_ref() } {
+            edge.publish();
+            cursor = edge.next;
         }
     }
 
@@ -173,6 +214,15 @@ impl SiteMetrics {
     #[cold]
     #[inline(never)]
     fn add_edge(&self, caller: Option<&'static Callsite>, key: usize) -> &'static EdgeMetrics {
+        let _serial = REGISTER.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut cursor = self.edges.load(Ordering::Acquire).cast_const();
+        // SAFETY: every node was leaked below and is never freed.
+        while let Some(edge) = unsafe { cursor.as_ref() } {
+            if edge.caller == key {
+                return edge;
+            }
+            cursor = edge.next;
+        }
         let (caller_function, caller_module) = caller.map_or(("", ""), |c| (c.name(), c.module()));
         let counter = |r: &dyn Recorder, result: &'static str| {
             let mut labels = self.labels.to_vec();
@@ -186,6 +236,10 @@ impl SiteMetrics {
             ok: counter(r, "ok"),
             error: counter(r, "error"),
             cancelled: counter(r, "cancelled"),
+            cells: self.in_flight.map(|_| {
+                let first = CellId::allocate(3);
+                [first, first.offset(1), first.offset(2)]
+            }),
             next: std::ptr::null(),
         });
         let edge: &'static mut EdgeMetrics = Box::leak(Box::new(edge));
@@ -206,13 +260,25 @@ impl SiteMetrics {
 }
 
 impl EdgeMetrics {
-    /// The counter for `outcome`.
+    /// Counts one finished call with `outcome`.
     #[inline]
-    pub(crate) fn counter(&self, outcome: Outcome) -> &Counter {
-        match outcome {
-            Outcome::Ok => &self.ok,
-            Outcome::Error | Outcome::Panic => &self.error,
-            Outcome::Cancelled => &self.cancelled,
+    pub(crate) fn count(&self, outcome: Outcome) {
+        let (index, counter) = match outcome {
+            Outcome::Ok => (0, &self.ok),
+            Outcome::Error | Outcome::Panic => (1, &self.error),
+            Outcome::Cancelled => (2, &self.cancelled),
+        };
+        match self.cells {
+            Some(cells) => striped::add(cells[index], 1),
+            None => counter.increment(1),
+        }
+    }
+
+    fn publish(&self) {
+        if let Some(cells) = self.cells {
+            self.ok.absolute(striped::sum(cells[0]));
+            self.error.absolute(striped::sum(cells[1]));
+            self.cancelled.absolute(striped::sum(cells[2]));
         }
     }
 }

@@ -15,3 +15,4 @@
 pub(crate) mod handles;
 pub mod names;
 pub(crate) mod service;
+pub(crate) mod striped;

@@ -1,0 +1,250 @@
+//! Per-thread counter cells, summed when metrics are published.
+//!
+//! Every counter the exporter publishes at scrape time (calls per result and
+//! caller, calls in flight) is a *cell id*. Each thread owns one block of
+//! cells and is the only writer of it, so a count is a relaxed load and a
+//! relaxed store on memory no other thread writes: no locked instruction and
+//! no cache line shared between threads calling the same function. The
+//! publisher sums a cell over all blocks (plus what exited threads left) with
+//! relaxed loads. Values are wrapping `u64`s, so a cell may go "negative" on
+//! one thread (an async call that started here and ended elsewhere) while the
+//! sum stays right.
+
+use std::cell::Cell;
+use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// Cells in the first segment of a block; segment `k` holds `FIRST << k`.
+const FIRST: usize = 64;
+/// Segments enough for `u32::MAX` cells.
+const SEGMENTS: usize = 27;
+
+/// The segment holding cell `index`, and the cell's offset in it.
+#[inline]
+fn locate(index: usize) -> (usize, usize) {
+    let group = index / FIRST + 1;
+    let segment = (usize::BITS - 1 - group.leading_zeros()) as usize;
+    (segment, index - FIRST * ((1 << segment) - 1))
+}
+
+/// A cell id: an index into every thread's block, with its segment and
+/// offset worked out once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct CellId {
+    index: u32,
+    segment: u32,
+    offset: u32,
+}
+
+static NEXT_CELL: AtomicU32 = AtomicU32::new(0);
+
+impl CellId {
+    fn new(index: u32) -> CellId {
+        let (segment, offset) = locate(index as usize);
+        CellId {
+            index,
+            // Both fit: segment < SEGMENTS, offset < FIRST << segment <= u32::MAX.
+            segment: u32::try_from(segment).unwrap_or(u32::MAX),
+            offset: u32::try_from(offset).unwrap_or(u32::MAX),
+        }
+    }
+
+    /// `count` consecutive fresh cell ids, starting at the returned one.
+    pub(crate) fn allocate(count: u32) -> CellId {
+        CellId::new(NEXT_CELL.fetch_add(count, Ordering::Relaxed))
+    }
+
+    /// The id `offset` places after this one (for ids allocated together).
+    #[must_use]
+    pub(crate) fn offset(self, offset: u32) -> CellId {
+        CellId::new(self.index + offset)
+    }
+}
+
+/// One thread's cells, in doubling segments that never move.
+struct Block {
+    segments: [AtomicPtr<AtomicU64>; SEGMENTS],
+}
+
+impl Block {
+    fn new() -> Block {
+        Block {
+            segments: std::array::from_fn(|_| AtomicPtr::new(std::ptr::null_mut())),
+        }
+    }
+
+    /// The cell, allocating its segment; only the owner (or the retired
+    /// block, under the registry lock) calls this.
+    #[inline]
+    fn cell(&self, id: CellId) -> &AtomicU64 {
+        let (segment, offset) = (id.segment as usize, id.offset as usize);
+        let mut base = self.segments[segment].load(Ordering::Acquire);
+        if base.is_null() {
+            base = self.grow(segment);
+        }
+        // SAFETY: `base` points to a live segment of `FIRST << segment` cells.
+        unsafe { &*base.add(offset) }
+    }
+
+    #[cold]
+    fn grow(&self, segment: usize) -> *mut AtomicU64 {
+        let cells: Box<[AtomicU64]> = (0..FIRST << segment).map(|_| AtomicU64::new(0)).collect();
+        let base = Box::into_raw(cells).cast::<AtomicU64>();
+        self.segments[segment].store(base, Ordering::Release);
+        base
+    }
+
+    /// The value of a cell, 0 if its segment was never allocated.
+    fn get(&self, id: CellId) -> u64 {
+        let (segment, offset) = (id.segment as usize, id.offset as usize);
+        let base = self.segments[segment].load(Ordering::Acquire);
+        if base.is_null() {
+            return 0;
+        }
+        // SAFETY: as in `cell`.
+        unsafe { (*base.add(offset)).load(Ordering::Relaxed) }
+    }
+}
+
+impl Drop for Block {
+    fn drop(&mut self) {
+        for (segment, base) in self.segments.iter_mut().enumerate() {
+            let base = *base.get_mut();
+            if !base.is_null() {
+                // SAFETY: allocated by `grow` as a boxed slice of this length.
+                drop(unsafe {
+                    Box::from_raw(std::ptr::slice_from_raw_parts_mut(base, FIRST << segment))
+                });
+            }
+        }
+    }
+}
+
+/// The blocks of live threads, and what exited threads left behind.
+struct Registry {
+    live: Vec<Arc<Block>>,
+    retired: Block,
+}
+
+static REGISTRY: Mutex<Option<Registry>> = Mutex::new(None);
+
+fn with_registry<R>(f: impl FnOnce(&mut Registry) -> R) -> R {
+    let mut guard = REGISTRY.lock().unwrap_or_else(PoisonError::into_inner);
+    let registry = guard.get_or_insert_with(|| Registry {
+        live: Vec::new(),
+        retired: Block::new(),
+    });
+    f(registry)
+}
+
+/// This thread's block; folds its counts into the retired block on exit.
+struct Owner(Arc<Block>);
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        // From here on, counts made by this thread (in later TLS destructors)
+        // go to the retired block.
+        FAST.with(|fast| fast.set(std::ptr::null()));
+        let block = Arc::clone(&self.0);
+        with_registry(|registry| {
+            registry.live.retain(|b| !Arc::ptr_eq(b, &block));
+            let cells = NEXT_CELL.load(Ordering::Relaxed);
+            for index in 0..cells {
+                let id = CellId::new(index);
+                let value = block.get(id);
+                if value != 0 {
+                    registry
+                        .retired
+                        .cell(id)
+                        .fetch_add(value, Ordering::Relaxed);
+                }
+            }
+        });
+    }
+}
+
+thread_local! {
+    static OWNER: Owner = {
+        let block = Arc::new(Block::new());
+        with_registry(|registry| registry.live.push(Arc::clone(&block)));
+        Owner(block)
+    };
+    /// `OWNER`'s block, cached for the hot path; null until first use.
+    static FAST: Cell<*const Block> = const { Cell::new(std::ptr::null()) };
+}
+
+/// Adds `delta` (wrapping) to cell `id` of this thread.
+#[inline]
+pub(crate) fn add(id: CellId, delta: u64) {
+    let block = FAST.with(Cell::get);
+    // SAFETY: `FAST` is set from `OWNER`'s block while `OWNER` is alive and
+    // cleared at the start of `OWNER`'s destructor, so a non-null pointer
+    // points to a live block owned by this thread.
+    if let Some(block) = unsafe { block.as_ref() } {
+        let cell = block.cell(id);
+        cell.store(
+            cell.load(Ordering::Relaxed).wrapping_add(delta),
+            Ordering::Relaxed,
+        );
+    } else {
+        add_slow(id, delta);
+    }
+}
+
+#[cold]
+fn add_slow(id: CellId, delta: u64) {
+    let registered = OWNER.try_with(|owner| {
+        let block = Arc::as_ptr(&owner.0);
+        FAST.with(|fast| fast.set(block));
+        let cell = owner.0.cell(id);
+        cell.store(
+            cell.load(Ordering::Relaxed).wrapping_add(delta),
+            Ordering::Relaxed,
+        );
+    });
+    if registered.is_err() {
+        // This thread's block is gone (we run inside a TLS destructor):
+        // count into the shared retired block instead.
+        FAST.with(|fast| fast.set(std::ptr::null()));
+        with_registry(|registry| {
+            registry
+                .retired
+                .cell(id)
+                .fetch_add(delta, Ordering::Relaxed);
+        });
+    }
+}
+
+/// The sum of cell `id` over all threads, live and exited.
+pub(crate) fn sum(id: CellId) -> u64 {
+    with_registry(|registry| {
+        registry
+            .live
+            .iter()
+            .fold(registry.retired.get(id), |acc, b| {
+                acc.wrapping_add(b.get(id))
+            })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{add, sum, CellId};
+
+    #[test]
+    fn sums_cover_live_and_exited_threads() {
+        let id = CellId::allocate(2);
+        add(id, 1);
+        add(id.offset(1), 5);
+        std::thread::spawn(move || {
+            add(id, 2);
+            add(id.offset(1), 0_u64.wrapping_sub(5));
+        })
+        .join()
+        .unwrap();
+        let live = std::thread::spawn(move || add(id, 4));
+        live.join().unwrap();
+        assert_eq!(sum(id), 7);
+        assert_eq!(sum(id.offset(1)), 0);
+    }
+}
