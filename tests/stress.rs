@@ -7,26 +7,11 @@
 #![warn(clippy::pedantic)]
 
 use std::collections::BTreeMap;
-use std::sync::{Mutex, OnceLock, PoisonError};
-
-use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
 use tokio::task::yield_now;
 use trace_runtime::{trace, TraceFutureExt as _};
-use trace_suite::{capture_trees, one_tree, outline};
+use trace_suite::{capture_trees, one_tree, outline, recorder};
 
 const REQUESTS: u32 = 5000;
-
-fn snapshotter() -> &'static Snapshotter {
-    static SNAPSHOTTER: OnceLock<Snapshotter> = OnceLock::new();
-    SNAPSHOTTER.get_or_init(|| {
-        let recorder = DebuggingRecorder::new();
-        let snapshotter = recorder.snapshotter();
-        recorder
-            .install()
-            .expect("the only recorder of this binary");
-        snapshotter
-    })
-}
 
 /// `(function, caller_function, result)`: one `function_calls_total` series
 /// without its constant labels.
@@ -35,33 +20,21 @@ type Edge = (String, String, String);
 /// `function_calls_total` summed by [`Edge`], for functions whose name starts
 /// with `prefix`; zero counts left out.
 ///
-/// A debugging snapshot resets the counters it reads, and both tests read
-/// them, so every snapshot is added to totals kept here.
+/// Read from the shared recorder's running totals, which both tests of this
+/// binary add to.
 fn calls_by_edge(prefix: &str) -> BTreeMap<Edge, u64> {
-    static TOTALS: Mutex<BTreeMap<Edge, u64>> = Mutex::new(BTreeMap::new());
-    let mut totals = TOTALS.lock().unwrap_or_else(PoisonError::into_inner);
-    for (key, _, _, value) in snapshotter().snapshot().into_vec() {
-        let key = key.key();
-        if key.name() != trace_runtime::CALLS_TOTAL {
-            continue;
+    recorder::with_totals(|totals| {
+        let mut by_edge = BTreeMap::new();
+        for ((name, labels), count) in &totals.counters {
+            let label = |key: &str| labels.get(key).cloned().unwrap_or_default();
+            let function = label("function");
+            if name == trace_runtime::CALLS_TOTAL && function.starts_with(prefix) && *count > 0 {
+                let edge = (function, label("caller_function"), label("result"));
+                *by_edge.entry(edge).or_default() += count;
+            }
         }
-        let label = |name: &str| {
-            key.labels()
-                .find(|l| l.key() == name)
-                .map(|l| l.value().to_owned())
-                .unwrap_or_default()
-        };
-        let DebugValue::Counter(count) = value else {
-            panic!("{} is not a counter", key.name())
-        };
-        let edge = (label("function"), label("caller_function"), label("result"));
-        *totals.entry(edge).or_default() += count;
-    }
-    totals
-        .iter()
-        .filter(|((function, _, _), count)| function.starts_with(prefix) && **count > 0)
-        .map(|(edge, count)| (edge.clone(), *count))
-        .collect()
+        by_edge
+    })
 }
 
 #[trace]
@@ -139,7 +112,7 @@ fn expected_outline(id: u32) -> Vec<(usize, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn thousands_of_concurrent_async_requests_keep_their_own_trees_and_counts() {
-    snapshotter();
+    recorder::install();
     capture_trees();
     let tasks: Vec<_> = (0..REQUESTS)
         .map(|id| tokio::spawn(stress_handle(id).in_request(format!("req-{id}"))))
@@ -217,7 +190,7 @@ fn descend_outline(depth: u32, level: usize, out: &mut Vec<(usize, String)>) {
 fn concurrent_sync_requests_on_plain_threads_keep_their_own_trees_and_counts() {
     const THREADS: u32 = 8;
     const PER_THREAD: u32 = 250;
-    snapshotter();
+    recorder::install();
     capture_trees();
     let threads: Vec<_> = (0..THREADS)
         .map(|t| {

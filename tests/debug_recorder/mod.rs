@@ -1,83 +1,16 @@
 //! A global `DebuggingRecorder` for the metrics tests, read back as sample
 //! lines such as `function_calls_total{caller_function="",…,result="ok"} 2`.
 //!
-//! The recorder is installed once per test binary, on first use. Its snapshots
-//! reset counters and gauges and drain histograms, so every snapshot is folded
-//! into running totals under one lock: parallel tests never lose each other's
-//! values. Gauges only ever move by increments here, so their folded sum is
-//! their current value. Each test reads only the series of the functions it
+//! The recorder and its running totals are `trace_suite::recorder`; this
+//! module formats them. Each test reads only the series of the functions it
 //! calls, whose names are unique to it.
 // Each test binary that includes this module uses a different subset of it.
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::{Mutex, OnceLock, PoisonError};
 
-use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
-use metrics_util::MetricKind;
-
-/// A metric name and its labels, sorted by label name.
-type Series = (String, BTreeMap<String, String>);
-
-#[derive(Default)]
-struct Totals {
-    counters: BTreeMap<Series, u64>,
-    gauges: BTreeMap<Series, f64>,
-    histograms: BTreeMap<Series, Vec<f64>>,
-}
-
-struct Store {
-    snapshotter: Snapshotter,
-    totals: Mutex<Totals>,
-}
-
-fn store() -> &'static Store {
-    static STORE: OnceLock<Store> = OnceLock::new();
-    STORE.get_or_init(|| {
-        let recorder = DebuggingRecorder::new();
-        let snapshotter = recorder.snapshotter();
-        recorder
-            .install()
-            .expect("the debugging recorder is the only global recorder of this test binary");
-        Store {
-            snapshotter,
-            totals: Mutex::new(Totals::default()),
-        }
-    })
-}
-
-/// Installs the recorder (once per binary); call before the measured calls.
-pub fn install() {
-    store();
-}
-
-fn with_totals<R>(read: impl FnOnce(&Totals) -> R) -> R {
-    let store = store();
-    let mut totals = store.totals.lock().unwrap_or_else(PoisonError::into_inner);
-    for (key, _, _, value) in store.snapshotter.snapshot().into_vec() {
-        let (kind, key) = key.into_parts();
-        let labels = key
-            .labels()
-            .map(|l| (l.key().to_owned(), l.value().to_owned()))
-            .collect();
-        let series = (key.name().to_owned(), labels);
-        match (kind, value) {
-            (MetricKind::Counter, DebugValue::Counter(n)) => {
-                *totals.counters.entry(series).or_default() += n;
-            }
-            (MetricKind::Gauge, DebugValue::Gauge(v)) => {
-                *totals.gauges.entry(series).or_default() += v.into_inner();
-            }
-            (MetricKind::Histogram, DebugValue::Histogram(values)) => {
-                let all = totals.histograms.entry(series).or_default();
-                all.extend(values.into_iter().map(f64::from));
-            }
-            _ => {}
-        }
-    }
-    read(&totals)
-}
+pub use trace_suite::recorder::install;
+use trace_suite::recorder::{with_totals, Series};
 
 fn line((name, labels): &Series, value: &str) -> String {
     let mut out = format!("{name}{{");

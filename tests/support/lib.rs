@@ -4,6 +4,8 @@
 //!   root name, so each test reads back only its own requests' trees.
 //! - [`normalise`]: a tree's text rendering with durations replaced by `<t>`,
 //!   stable enough for `insta` snapshots, and checked for alignment.
+//! - [`recorder`]: one global `DebuggingRecorder` per test binary, read back
+//!   as running totals that parallel tests cannot reset for each other.
 //! - [`json`]: a minimal JSON reader, to parse [`CallTree::to_json`] output
 //!   back and compare it with the tree it came from.
 //!
@@ -12,6 +14,7 @@
 pub mod capture;
 pub mod json;
 pub mod normalise;
+pub mod recorder;
 
 pub use capture::{capture_trees, one_tree, take_trees, wait_for_trees};
 pub use normalise::{json_normalised, outline, render_normalised};

@@ -73,6 +73,7 @@ mod config;
 mod context;
 mod exporter;
 mod metrics;
+mod segments;
 mod tree;
 
 /// Times, counts and traces every call of a function.

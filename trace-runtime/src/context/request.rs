@@ -23,31 +23,14 @@ use crate::callsite::Callsite;
 use crate::clock::Instant;
 use crate::config;
 use crate::context::spin::SpinLock;
+use crate::segments::{locate, segment_len, SEGMENTS};
 use crate::tree::sink::{self, Summary};
 use crate::tree::{CallTree, NodeData};
 
 /// Most distinct (ancestor, function) aggregates a request keeps.
 const MAX_FOLDS: usize = 256;
-/// Slots in the first segment; segment `k` holds `FIRST << k`.
-const FIRST: usize = 64;
-/// Segments enough for `u32::MAX` slots.
-const SEGMENTS: usize = 27;
-
-/// The segment holding slot `index`, and the slot's offset in it.
-#[inline]
-fn locate(index: usize) -> (usize, usize) {
-    let group = index / FIRST + 1;
-    let segment = (usize::BITS - 1 - group.leading_zeros()) as usize;
-    (segment, index - FIRST * ((1 << segment) - 1))
-}
-
-/// How many slots segment `segment` holds.
-fn segment_len(segment: usize) -> usize {
-    FIRST << segment
-}
 /// "No node" in links.
 const NONE: u32 = u32::MAX;
-
 /// Where a call sits in its request's tree.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum NodeId {
@@ -159,7 +142,7 @@ impl Request {
         let segments: [AtomicPtr<Slot>; SEGMENTS] =
             std::array::from_fn(|_| AtomicPtr::new(std::ptr::null_mut()));
         let first = alloc_segment(segment_len(0));
-        // SAFETY: `first` points to `FIRST` slots nobody else sees yet.
+        // SAFETY: `first` points to `segment_len(0)` slots nobody else sees yet.
         unsafe { first.write(Slot::open("", module, started)) };
         segments[0].store(first, Ordering::Release);
         Request {
@@ -401,28 +384,5 @@ impl Drop for Request {
                 });
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{locate, segment_len, FIRST, SEGMENTS};
-
-    #[test]
-    fn segments_tile_the_index_space() {
-        assert_eq!(locate(0), (0, 0));
-        assert_eq!(locate(FIRST - 1), (0, FIRST - 1));
-        assert_eq!(locate(FIRST), (1, 0));
-        assert_eq!(locate(3 * FIRST - 1), (1, 2 * FIRST - 1));
-        assert_eq!(locate(3 * FIRST), (2, 0));
-        let mut index = 0;
-        for segment in 0..12 {
-            for offset in [0, segment_len(segment) - 1] {
-                assert_eq!(locate(index + offset), (segment, offset));
-            }
-            index += segment_len(segment);
-        }
-        let (last, _) = locate(u32::MAX as usize);
-        assert!(last < SEGMENTS);
     }
 }

@@ -14,18 +14,7 @@ use std::cell::Cell;
 use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-/// Cells in the first segment of a block; segment `k` holds `FIRST << k`.
-const FIRST: usize = 64;
-/// Segments enough for `u32::MAX` cells.
-const SEGMENTS: usize = 27;
-
-/// The segment holding cell `index`, and the cell's offset in it.
-#[inline]
-fn locate(index: usize) -> (usize, usize) {
-    let group = index / FIRST + 1;
-    let segment = (usize::BITS - 1 - group.leading_zeros()) as usize;
-    (segment, index - FIRST * ((1 << segment) - 1))
-}
+use crate::segments::{locate, segment_len, SEGMENTS};
 
 /// A cell id: an index into every thread's block, with its segment and
 /// offset worked out once.
@@ -43,7 +32,7 @@ impl CellId {
         let (segment, offset) = locate(index as usize);
         CellId {
             index,
-            // Both fit: segment < SEGMENTS, offset < FIRST << segment <= u32::MAX.
+            // Both fit: segment < SEGMENTS, offset < segment_len(segment) <= u32::MAX.
             segment: u32::try_from(segment).unwrap_or(u32::MAX),
             offset: u32::try_from(offset).unwrap_or(u32::MAX),
         }
@@ -82,13 +71,15 @@ impl Block {
         if base.is_null() {
             base = self.grow(segment);
         }
-        // SAFETY: `base` points to a live segment of `FIRST << segment` cells.
+        // SAFETY: `base` points to a live segment of `segment_len(segment)` cells.
         unsafe { &*base.add(offset) }
     }
 
     #[cold]
     fn grow(&self, segment: usize) -> *mut AtomicU64 {
-        let cells: Box<[AtomicU64]> = (0..FIRST << segment).map(|_| AtomicU64::new(0)).collect();
+        let cells: Box<[AtomicU64]> = (0..segment_len(segment))
+            .map(|_| AtomicU64::new(0))
+            .collect();
         let base = Box::into_raw(cells).cast::<AtomicU64>();
         self.segments[segment].store(base, Ordering::Release);
         base
@@ -113,7 +104,10 @@ impl Drop for Block {
             if !base.is_null() {
                 // SAFETY: allocated by `grow` as a boxed slice of this length.
                 drop(unsafe {
-                    Box::from_raw(std::ptr::slice_from_raw_parts_mut(base, FIRST << segment))
+                    Box::from_raw(std::ptr::slice_from_raw_parts_mut(
+                        base,
+                        segment_len(segment),
+                    ))
                 });
             }
         }
