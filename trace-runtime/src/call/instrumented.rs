@@ -116,20 +116,43 @@ where
 {
     type Output = F::Output;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         // SAFETY: `inner` is never moved out of `self`; the other fields are
         // not structurally pinned.
         let this = unsafe { self.get_unchecked_mut() };
-        // SAFETY: see above.
-        let inner = unsafe { Pin::new_unchecked(&mut this.inner) };
-        if let State::NotStarted = this.state {
-            this.state = if config::is_enabled() {
-                State::Running(AsyncCall::start(this.site))
-            } else {
-                State::Disabled
-            };
+        match this.state {
+            State::Running(_) => this.poll_running(cx),
+            State::NotStarted if config::is_enabled() => {
+                this.state = State::Running(AsyncCall::start(this.site));
+                this.poll_running(cx)
+            }
+            State::NotStarted => {
+                this.state = State::Disabled;
+                // SAFETY: see above.
+                unsafe { Pin::new_unchecked(&mut this.inner) }.poll(cx)
+            }
+            // SAFETY: see above.
+            State::Disabled | State::Finished => {
+                unsafe { Pin::new_unchecked(&mut this.inner) }.poll(cx)
+            }
         }
-        let State::Running(call) = &mut this.state else {
+    }
+}
+
+impl<F, C> Instrumented<F, C>
+where
+    F: Future,
+    C: FnMut(&F::Output) -> Outcome,
+{
+    /// One poll of a running call, kept out of line so the switched-off path
+    /// of `poll` stays small enough to inline into the caller.
+    #[inline(never)]
+    fn poll_running(&mut self, cx: &mut Context<'_>) -> Poll<F::Output> {
+        // SAFETY: `self` is pinned by `poll`'s caller and `inner` is never
+        // moved out of it.
+        let inner = unsafe { Pin::new_unchecked(&mut self.inner) };
+        let State::Running(call) = &mut self.state else {
             return inner.poll(cx);
         };
         let poll_start = if call.polled {
@@ -139,26 +162,26 @@ where
             call.start
         };
         let guard = PollGuard {
-            previous: frame::replace(call.place.frame(Some(this.site))),
-            state: &mut this.state,
-            site: this.site,
+            previous: frame::replace(call.place.frame(Some(self.site))),
+            state: &mut self.state,
+            site: self.site,
         };
         let result = inner.poll(cx);
         drop(guard);
         let now = Instant::now();
         match result {
             Poll::Pending => {
-                if let State::Running(call) = &mut this.state {
+                if let State::Running(call) = &mut self.state {
                     call.busy += now.saturating_duration_since(poll_start);
                 }
                 Poll::Pending
             }
             Poll::Ready(output) => {
                 if let State::Running(mut call) =
-                    std::mem::replace(&mut this.state, State::Finished)
+                    std::mem::replace(&mut self.state, State::Finished)
                 {
                     call.busy += now.saturating_duration_since(poll_start);
-                    call.end(this.site, now, (this.classify)(&output));
+                    call.end(self.site, now, (self.classify)(&output));
                 }
                 Poll::Ready(output)
             }
@@ -167,9 +190,14 @@ where
 }
 
 impl<F, C> Drop for Instrumented<F, C> {
+    #[inline]
     fn drop(&mut self) {
-        if let State::Running(call) = std::mem::replace(&mut self.state, State::Finished) {
-            call.end(self.site, Instant::now(), Outcome::Cancelled);
+        // Only a running call has anything to end; checking first spares the
+        // finished and switched-off cases a move of the whole state.
+        if matches!(self.state, State::Running(_)) {
+            if let State::Running(call) = std::mem::replace(&mut self.state, State::Finished) {
+                call.end(self.site, Instant::now(), Outcome::Cancelled);
+            }
         }
     }
 }
