@@ -29,9 +29,11 @@ impl CallMetrics {
     /// it if it exceeded its `slow = "..."` threshold.
     #[inline]
     pub(crate) fn end(self, site: &'static Callsite, wall: Duration, outcome: Outcome) {
-        self.site.duration.record(wall.as_secs_f64());
-        self.edge.count(outcome);
-        self.site.exit();
+        // A multiplication where `as_secs_f64` divides.
+        #[allow(clippy::cast_precision_loss)]
+        let seconds = wall.as_secs() as f64 + f64::from(wall.subsec_nanos()) * 1e-9;
+        self.site.duration.record(seconds);
+        self.site.exit_counting(self.edge, outcome);
         if let Some(limit) = site.slow_nanos() {
             if wall.as_nanos() >= u128::from(limit) {
                 log_slow(site, wall, limit);

@@ -167,12 +167,20 @@ impl SiteMetrics {
         }
     }
 
-    /// Counts a call as ended.
+    /// Counts a call as ended with `outcome` on `edge`, one of this site's
+    /// edges (so both count per thread, or neither does).
     #[inline]
-    pub(crate) fn exit(&self) {
-        match self.in_flight {
-            Some(cell) => striped::add(cell, 1_u64.wrapping_neg()),
-            None => self.concurrent.decrement(1.0),
+    pub(crate) fn exit_counting(&self, edge: &EdgeMetrics, outcome: Outcome) {
+        let index = match outcome {
+            Outcome::Ok => 0,
+            Outcome::Error | Outcome::Panic => 1,
+            Outcome::Cancelled => 2,
+        };
+        if let (Some(in_flight), Some(cells)) = (self.in_flight, edge.cells) {
+            striped::add_two(cells[index], 1, in_flight, 1_u64.wrapping_neg());
+        } else {
+            [&edge.ok, &edge.error, &edge.cancelled][index].increment(1);
+            self.concurrent.decrement(1.0);
         }
     }
 
@@ -260,20 +268,6 @@ impl SiteMetrics {
 }
 
 impl EdgeMetrics {
-    /// Counts one finished call with `outcome`.
-    #[inline]
-    pub(crate) fn count(&self, outcome: Outcome) {
-        let (index, counter) = match outcome {
-            Outcome::Ok => (0, &self.ok),
-            Outcome::Error | Outcome::Panic => (1, &self.error),
-            Outcome::Cancelled => (2, &self.cancelled),
-        };
-        match self.cells {
-            Some(cells) => striped::add(cells[index], 1),
-            None => counter.increment(1),
-        }
-    }
-
     fn publish(&self) {
         if let Some(cells) = self.cells {
             self.ok.absolute(striped::sum(cells[0]));

@@ -167,6 +167,26 @@ thread_local! {
     static FAST: Cell<*const Block> = const { Cell::new(std::ptr::null()) };
 }
 
+/// Adds `delta_a` to cell `a` and `delta_b` to cell `b`, finding this
+/// thread's block once.
+#[inline]
+pub(crate) fn add_two(a: CellId, delta_a: u64, b: CellId, delta_b: u64) {
+    let block = FAST.with(Cell::get);
+    // SAFETY: as in `add`.
+    if let Some(block) = unsafe { block.as_ref() } {
+        for (id, delta) in [(a, delta_a), (b, delta_b)] {
+            let cell = block.cell(id);
+            cell.store(
+                cell.load(Ordering::Relaxed).wrapping_add(delta),
+                Ordering::Relaxed,
+            );
+        }
+    } else {
+        add_slow(a, delta_a);
+        add_slow(b, delta_b);
+    }
+}
+
 /// Adds `delta` (wrapping) to cell `id` of this thread.
 #[inline]
 pub(crate) fn add(id: CellId, delta: u64) {
