@@ -13,9 +13,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use crate::callsite::Callsite;
-use crate::context::frame::{self, Restore};
-use crate::context::membership::OwnedPlace;
-use crate::context::request::Request;
+use crate::context::frame::{self, Frame, Restore};
+use crate::context::request::{NodeId, Request};
 use crate::context::root::InRequest;
 
 /// The current call, captured so it can become the parent of work that runs
@@ -36,7 +35,7 @@ use crate::context::root::InRequest;
 #[derive(Clone)]
 pub struct TraceContext {
     site: Option<&'static Callsite>,
-    place: Option<(Arc<Request>, crate::context::request::NodeId)>,
+    place: Option<(Arc<Request>, NodeId)>,
 }
 
 impl TraceContext {
@@ -63,14 +62,23 @@ impl TraceContext {
 
     /// Runs `f` with this context as the current call.
     pub fn run<R>(&self, f: impl FnOnce() -> R) -> R {
-        let _restore = Restore(frame::replace(self.owned().frame(self.site)));
+        let _restore = Restore(frame::replace(self.frame()));
         f()
     }
 
-    fn owned(&self) -> OwnedPlace {
+    /// The frame this context stands for; its request is kept alive by
+    /// `self`, so it stays valid as long as `self` does.
+    fn frame(&self) -> Frame {
         match &self.place {
-            Some((request, node)) => OwnedPlace(Some(Arc::clone(request)), *node),
-            None => OwnedPlace(None, crate::context::request::NodeId::ROOT),
+            Some((request, node)) => Frame {
+                site: self.site,
+                request: Arc::as_ptr(request),
+                node: *node,
+            },
+            None => Frame {
+                site: self.site,
+                ..Frame::EMPTY
+            },
         }
     }
 
@@ -97,18 +105,7 @@ impl<F: Future> Future for InTrace<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         // SAFETY: `inner` is never moved; `context` is not pinned.
         let this = unsafe { self.get_unchecked_mut() };
-        let frame = match &this.context.place {
-            Some((request, node)) => crate::context::frame::Frame {
-                site: this.context.site,
-                request: Arc::as_ptr(request),
-                node: *node,
-            },
-            None => crate::context::frame::Frame {
-                site: this.context.site,
-                ..crate::context::frame::Frame::EMPTY
-            },
-        };
-        let _restore = Restore(frame::replace(frame));
+        let _restore = Restore(frame::replace(this.context.frame()));
         // SAFETY: see above.
         unsafe { Pin::new_unchecked(&mut this.inner) }.poll(cx)
     }
