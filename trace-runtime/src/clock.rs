@@ -28,7 +28,13 @@ impl Instant {
     /// Time from `earlier` to `self`, zero if `earlier` is later.
     #[inline]
     pub(crate) fn saturating_duration_since(self, earlier: Instant) -> Duration {
-        Duration::from_nanos(clock().delta_as_nanos(earlier.0, self.0))
+        Duration::from_nanos(self.nanos_since(earlier))
+    }
+
+    /// Nanoseconds from `earlier` to `self`, zero if `earlier` is later.
+    #[inline]
+    pub(crate) fn nanos_since(self, earlier: Instant) -> u64 {
+        clock().delta_as_nanos(earlier.0, self.0)
     }
 
     /// Time since `self`.

@@ -2,6 +2,8 @@
 
 use crate::clock::Instant;
 
+use std::time::Duration;
+
 use crate::call::outcome::Outcome;
 use crate::call::timing::CallMetrics;
 use crate::callsite::Callsite;
@@ -95,14 +97,14 @@ impl SyncCall {
 
     #[inline(never)]
     fn end(self, outcome: Outcome) {
-        let wall = self.start.elapsed();
-        self.metrics.end(self.site, wall, outcome);
+        let wall_nanos = Instant::now().nanos_since(self.start);
+        self.metrics.end(self.site, wall_nanos, outcome);
         let (request, node) = self.place.frame_parts();
         // SAFETY: the request is kept alive by this call (root) or by a frame
         // further down this thread's stack (child), which outlives this call.
         if let Some(request) = unsafe { request.as_ref() } {
             let closing = Closing {
-                wall,
+                wall: Duration::from_nanos(wall_nanos),
                 busy: None,
                 outcome,
             };

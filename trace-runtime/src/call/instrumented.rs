@@ -61,11 +61,11 @@ impl AsyncCall {
     }
 
     fn end(self, site: &'static Callsite, end: Instant, outcome: Outcome) {
-        let wall = end.saturating_duration_since(self.start);
-        self.metrics.end(site, wall, outcome);
+        let wall_nanos = end.nanos_since(self.start);
+        self.metrics.end(site, wall_nanos, outcome);
         if let Some(request) = &self.place.0 {
             let closing = Closing {
-                wall,
+                wall: Duration::from_nanos(wall_nanos),
                 busy: Some(self.busy),
                 outcome,
             };
