@@ -156,23 +156,10 @@ pub fn overheads(settings: &Settings) -> Overheads {
     }
 }
 
-/// Contenders of the memory test: everyone but the baseline.
-pub const MEMORY_PEERS: [Peer; 10] = [
-    Peer::Tracing,
-    Peer::TracingTree,
-    Peer::FastraceRoot,
-    Peer::Autometrics,
-    Peer::Metered,
-    Peer::HandWritten,
-    Peer::FastraceNoRoot,
-    Peer::OursFull,
-    Peer::OursMetrics,
-    Peer::OursOff,
-];
-
 /// Resident-set growth and peak growth, in MiB, over ten million calls.
 pub fn memory() -> Vec<(Peer, [f64; 2])> {
-    MEMORY_PEERS
+    // Everyone but the uninstrumented baseline, which comes first.
+    Peer::ALL[1..]
         .iter()
         .map(|peer| {
             eprintln!("memory: {}", peer.key());
