@@ -1,16 +1,12 @@
 //! A sync traced call: a guard on the stack of the traced function.
 
-use crate::clock::Instant;
-
-use std::time::Duration;
-
 use crate::call::outcome::Outcome;
-use crate::call::timing::CallMetrics;
+use crate::call::timing::{end_call, CallMetrics};
 use crate::callsite::Callsite;
+use crate::clock::Instant;
 use crate::config;
 use crate::context::frame::{self, Frame};
 use crate::context::membership::Place;
-use crate::context::request::Closing;
 
 /// Times one sync call; the expansion calls [`finish`](CallGuard::finish) with
 /// the outcome, and a drop without `finish` (a panic unwinding through the
@@ -98,18 +94,12 @@ impl SyncCall {
     #[inline(never)]
     fn end(self, outcome: Outcome) {
         let wall_nanos = Instant::now().nanos_since(self.start);
-        self.metrics.end(self.site, wall_nanos, outcome);
         let (request, node) = self.place.frame_parts();
         // SAFETY: the request is kept alive by this call (root) or by a frame
         // further down this thread's stack (child), which outlives this call.
-        if let Some(request) = unsafe { request.as_ref() } {
-            let closing = Closing {
-                wall: Duration::from_nanos(wall_nanos),
-                busy: None,
-                outcome,
-            };
-            request.close(node, Some(self.site), &closing);
-        }
+        let request = unsafe { request.as_ref() };
+        let node = request.map(|request| (request, node));
+        end_call(self.metrics, self.site, wall_nanos, None, outcome, node);
         frame::restore(self.parent);
         // Dropping a root's request here delivers its tree.
         drop(self.place);

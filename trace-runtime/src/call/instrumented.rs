@@ -10,15 +10,13 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use crate::clock::Instant;
-
 use crate::call::outcome::Outcome;
-use crate::call::timing::CallMetrics;
+use crate::call::timing::{end_call, CallMetrics};
 use crate::callsite::Callsite;
+use crate::clock::Instant;
 use crate::config;
 use crate::context::frame::{self, Frame};
 use crate::context::membership::{OwnedPlace, Place};
-use crate::context::request::Closing;
 
 /// The future of an async traced call. Dropping it before completion records
 /// [`Outcome::Cancelled`]; a panic inside a poll records [`Outcome::Panic`].
@@ -61,16 +59,20 @@ impl AsyncCall {
     }
 
     fn end(self, site: &'static Callsite, end: Instant, outcome: Outcome) {
+        let node = self
+            .place
+            .0
+            .as_deref()
+            .map(|request| (request, self.place.1));
         let wall_nanos = end.nanos_since(self.start);
-        self.metrics.end(site, wall_nanos, outcome);
-        if let Some(request) = &self.place.0 {
-            let closing = Closing {
-                wall: Duration::from_nanos(wall_nanos),
-                busy: Some(self.busy),
-                outcome,
-            };
-            request.close(self.place.1, Some(site), &closing);
-        }
+        end_call(
+            self.metrics,
+            site,
+            wall_nanos,
+            Some(self.busy),
+            outcome,
+            node,
+        );
     }
 }
 

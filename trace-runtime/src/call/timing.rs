@@ -1,9 +1,11 @@
-//! The metric updates at the start and end of a call, shared by sync and async.
+//! The start and end of a call's bookkeeping, shared by sync and async calls:
+//! metric updates, and closing the call's node in its request's tree.
 
 use std::time::Duration;
 
 use crate::call::outcome::Outcome;
 use crate::callsite::Callsite;
+use crate::context::request::{Closing, NodeId, Request};
 use crate::metrics::handles::{EdgeMetrics, SiteMetrics};
 
 /// The metric handles one running call updates.
@@ -41,6 +43,28 @@ impl CallMetrics {
                 log_slow(site, Duration::from_nanos(wall_nanos), limit);
             }
         }
+    }
+}
+
+/// Ends a call: records its metrics and, if it has a node in a tree, closes
+/// the node with its wall time, busy time (async calls) and outcome.
+#[inline]
+pub(crate) fn end_call(
+    metrics: CallMetrics,
+    site: &'static Callsite,
+    wall_nanos: u64,
+    busy: Option<Duration>,
+    outcome: Outcome,
+    node: Option<(&Request, NodeId)>,
+) {
+    metrics.end(site, wall_nanos, outcome);
+    if let Some((request, node)) = node {
+        let closing = Closing {
+            wall: Duration::from_nanos(wall_nanos),
+            busy,
+            outcome,
+        };
+        request.close(node, Some(site), &closing);
     }
 }
 

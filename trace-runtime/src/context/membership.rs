@@ -1,14 +1,25 @@
 //! Joining a request's tree when a call starts.
 
-use crate::clock::Instant;
 use std::borrow::Cow;
 use std::sync::Arc;
 
 use crate::callsite::Callsite;
+use crate::clock::Instant;
 use crate::config;
 use crate::context::frame::Frame;
 use crate::context::request::{NodeId, Request};
 use crate::tree::sink;
+
+/// A new request rooted at `name`, or `None` when trees are off or nobody
+/// would receive its tree. The one place requests are created.
+pub(crate) fn new_request(
+    name: Cow<'static, str>,
+    module: &'static str,
+    start: Instant,
+) -> Option<Arc<Request>> {
+    (config::trees_enabled() && sink::wants_trees())
+        .then(|| Arc::new(Request::new(name, module, start)))
+}
 
 /// Where a starting call of `site`, whose caller is `parent`, goes in a tree.
 pub(crate) enum Place {
@@ -32,14 +43,13 @@ impl Place {
             return Place::Child(parent.request, request.open(parent.node, site, start));
         }
         // A caller without a request has chosen not to collect a tree.
-        if parent.site.is_some() || !sink::wants_trees() {
+        if parent.site.is_some() {
             return Place::Untracked;
         }
-        Place::Root(Arc::new(Request::new(
-            Cow::Borrowed(site.name()),
-            site.module(),
-            start,
-        )))
+        match new_request(Cow::Borrowed(site.name()), site.module(), start) {
+            Some(request) => Place::Root(request),
+            None => Place::Untracked,
+        }
     }
 
     /// The request pointer and node for this call's own frame.

@@ -9,18 +9,21 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use crate::clock::Instant;
-
 use crate::call::outcome::Outcome;
+use crate::clock::Instant;
 use crate::config;
 use crate::context::frame::{self, Frame};
+use crate::context::membership;
 use crate::context::request::{Closing, NodeId, Request};
-use crate::tree::sink;
 
-/// A new request, or `None` when trees are off or nobody would receive it.
+/// A user-opened request, or `None` when instrumentation or trees are off or
+/// nobody would receive its tree.
 fn new_request(name: Cow<'static, str>, start: Instant) -> Option<Arc<Request>> {
-    (config::is_enabled() && config::trees_enabled() && sink::wants_trees())
-        .then(|| Arc::new(Request::new(name, "", start)))
+    if config::is_enabled() {
+        membership::new_request(name, "", start)
+    } else {
+        None
+    }
 }
 
 fn root_frame(request: Option<&Arc<Request>>) -> Frame {
