@@ -442,3 +442,54 @@ fn counts_from_many_threads_add_up_exactly_at_render() {
     }
     drop(runtime);
 }
+
+#[trace(name = "text_shared")]
+fn text_shared_first() {}
+
+#[trace(name = "text_shared")]
+fn text_shared_second() {}
+
+#[trace(name = "text_shared_caller")]
+fn text_shared_caller_first() {
+    text_shared_first();
+}
+
+#[trace(name = "text_shared_caller")]
+fn text_shared_caller_second() {
+    text_shared_first();
+}
+
+#[test]
+fn functions_with_the_same_labels_count_into_one_series() {
+    let exporter = exporter();
+    for _ in 0..2 {
+        text_shared_first();
+    }
+    for _ in 0..3 {
+        text_shared_second();
+    }
+    text_shared_caller_first();
+    for _ in 0..4 {
+        text_shared_caller_second();
+    }
+    let text = exporter.render();
+    let mut calls = samples(&text, "function_calls_total", "text_shared");
+    calls.retain(|line| !line.ends_with(" 0"));
+    assert_eq!(
+        calls,
+        [
+            total("text_shared", "ok", "", 5),
+            total("text_shared", "ok", "text_shared_caller", 5),
+        ]
+    );
+    let labels = labels("text_shared");
+    assert_eq!(
+        samples(&text, "function_calls_duration_seconds_count", "text_shared"),
+        [format!("function_calls_duration_seconds_count{{{labels}}} 10")]
+    );
+    assert_eq!(
+        samples(&text, "function_calls_duration_seconds_bucket", "text_shared").len(),
+        DEFAULT_BUCKETS.len() + 1,
+        "one series, not one per function\n{text}"
+    );
+}

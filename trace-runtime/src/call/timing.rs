@@ -33,11 +33,7 @@ impl CallMetrics {
     /// `Duration` round trip on the hot path.
     #[inline]
     pub(crate) fn end(self, site: &'static Callsite, wall_nanos: u64, outcome: Outcome) {
-        // Exact below 2^53 ns (104 days).
-        #[allow(clippy::cast_precision_loss)]
-        let seconds = wall_nanos as f64 * 1e-9;
-        self.site.duration.record(seconds);
-        self.site.exit_counting(self.edge, outcome);
+        self.site.exit(self.edge, wall_nanos, outcome);
         if let Some(limit) = site.slow_nanos() {
             if wall_nanos >= limit {
                 log_slow(site, Duration::from_nanos(wall_nanos), limit);

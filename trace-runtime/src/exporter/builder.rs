@@ -8,7 +8,7 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::exporter::error::ExportError;
 use crate::exporter::http;
-use crate::metrics::{handles, names, service};
+use crate::metrics::{handles, histogram, names, service};
 
 /// How often histogram samples are folded into their buckets by default.
 ///
@@ -206,6 +206,7 @@ impl ExporterBuilder {
         // This exporter publishes call counts and in-flight gauges before
         // every render, so calls count in per-thread cells instead of
         // updating shared counters.
+        histogram::configure(&self.buckets);
         handles::publish_at_scrape();
         if let Some(name) = &self.service_name {
             service::set(name.clone());
@@ -227,7 +228,9 @@ impl ExporterBuilder {
 /// The metrics text, with per-thread counts published first.
 pub(crate) fn render(handle: &PrometheusHandle) -> String {
     handles::publish();
-    handle.render()
+    let mut text = handle.render();
+    handles::render_histograms(&mut text);
+    text
 }
 
 /// HELP lines for every metric, and `build_info 1`.
@@ -235,11 +238,6 @@ fn describe_and_announce(version: &str) {
     metrics::describe_counter!(
         names::CALLS_TOTAL,
         "Calls of traced functions, by result (ok, error, cancelled) and caller."
-    );
-    metrics::describe_histogram!(
-        names::DURATION_SECONDS,
-        metrics::Unit::Seconds,
-        "Wall-clock duration of calls of traced functions."
     );
     metrics::describe_gauge!(
         names::CONCURRENT,

@@ -5,13 +5,15 @@
 //! identified by address: installing a global recorder after traced calls ran
 //! changes it, and the next call registers fresh handles.
 
-use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use metrics::{Counter, Gauge, Histogram, Key, Label, Metadata, Recorder};
+use metrics_exporter_prometheus::formatting::sanitize_label_value;
 
 use crate::call::outcome::Outcome;
 use crate::callsite::Callsite;
+use crate::metrics::histogram::{self, DurationCells};
 use crate::metrics::striped::{self, CellId};
 use crate::metrics::{names, service};
 
@@ -21,19 +23,28 @@ pub(crate) fn recorder_id() -> usize {
     metrics::with_recorder(|r| std::ptr::from_ref(r).cast::<()>() as usize)
 }
 
-/// Handles shared by all calls of one site under one recorder.
+/// Handles shared by all calls of the sites with one set of labels, under
+/// one recorder. Sites with the same labels (say, two functions given the
+/// same `name = "..."`) share one, so their counts add up instead of
+/// overwriting each other when published.
 pub(crate) struct SiteMetrics {
     recorder: usize,
-    /// The address of the `Callsite` these handles belong to.
-    site: usize,
-    pub(crate) duration: Histogram,
+    duration: Histogram,
     concurrent: Gauge,
-    /// Calls in flight, when the gauge is published at scrape time.
-    in_flight: Option<CellId>,
+    /// Where counts go when they are published at scrape time.
+    published: Option<PublishedCells>,
     edges: AtomicPtr<EdgeMetrics>,
     labels: [Label; 3],
     /// The next site registered before this one, for publishing.
     next_site: *const SiteMetrics,
+}
+
+/// The per-thread cells of a site whose counts are published at scrape time.
+struct PublishedCells {
+    in_flight: CellId,
+    duration: DurationCells,
+    /// `function="…",module="…",service_name="…"`, escaped.
+    label_text: String,
 }
 
 // SAFETY: `next_site` points to another leaked, never-freed `SiteMetrics`;
@@ -42,23 +53,36 @@ unsafe impl Send for SiteMetrics {}
 // SAFETY: as above.
 unsafe impl Sync for SiteMetrics {}
 
-/// Whether sites registered from now on count calls in per-thread cells that
-/// [`publish`] copies into their counters and gauges (set by the exporter,
-/// which publishes before every render) instead of updating the recorder's
-/// handles on every call.
-static PUBLISHED: AtomicBool = AtomicBool::new(false);
+/// The recorder (by [`recorder_id`]) whose sites count calls in per-thread
+/// cells that [`publish`] and [`render_histograms`] read at scrape time,
+/// instead of updating the recorder's handles on every call; 0 for none.
+/// Set by our exporter, which publishes before every render.
+static PUBLISHED: AtomicUsize = AtomicUsize::new(0);
 
 /// Every `SiteMetrics` ever registered, newest first.
 static ALL_SITES: AtomicPtr<SiteMetrics> = AtomicPtr::new(std::ptr::null_mut());
 
-/// Serialises registrations (the cold path), so each (site, recorder) and
-/// each (site, recorder, caller) gets exactly one set of handles.
+/// Serialises registrations (the cold path), so each (labels, recorder) and
+/// each (labels, recorder, caller) gets exactly one set of handles.
 static REGISTER: Mutex<()> = Mutex::new(());
 
-/// Switches to publishing counts at scrape time; called by the exporter once
-/// its recorder is installed.
+/// Switches the current recorder to publishing counts at scrape time; called
+/// by the exporter once its recorder is installed.
 pub(crate) fn publish_at_scrape() {
-    PUBLISHED.store(true, Ordering::Release);
+    PUBLISHED.store(recorder_id(), Ordering::Release);
+}
+
+/// Calls `f` on every site registered under the current recorder.
+fn for_each_site(mut f: impl FnMut(&'static SiteMetrics)) {
+    let recorder = recorder_id();
+    let mut cursor = ALL_SITES.load(Ordering::Acquire).cast_const();
+    // SAFETY: every node was leaked by `SiteMetrics::leak` and is never freed.
+    while let Some(site) = unsafe { cursor.as_ref() } {
+        if site.recorder == recorder {
+            f(site);
+        }
+        cursor = site.next_site;
+    }
 }
 
 /// Copies every per-thread count of the current recorder's sites into its
@@ -66,20 +90,27 @@ pub(crate) fn publish_at_scrape() {
 /// flight, `function_calls_total` counters to their totals. The exporter
 /// calls this before rendering.
 pub(crate) fn publish() {
-    let recorder = recorder_id();
-    let mut cursor = ALL_SITES.load(Ordering::Acquire).cast_const();
-    // SAFETY: every node was leaked by `SiteMetrics::leak` and is never freed.
-    while let Some(site) = unsafe { cursor.as_ref() } {
-        if site.recorder == recorder {
-            site.publish();
+    for_each_site(SiteMetrics::publish);
+}
+
+/// Appends the `function_calls_duration_seconds` family of the current
+/// recorder's sites, rendered from their per-thread cells.
+pub(crate) fn render_histograms(out: &mut String) {
+    let mut series = Vec::new();
+    for_each_site(|site| {
+        if let Some(cells) = &site.published {
+            series.push((cells.label_text.as_str(), &cells.duration));
         }
-        cursor = site.next_site;
-    }
+    });
+    series.sort_unstable_by_key(|(labels, _)| *labels);
+    histogram::render_family(series, out);
 }
 
 /// The `function_calls_total` counters of one (site, caller) pair.
 pub(crate) struct EdgeMetrics {
     caller: usize,
+    caller_function: &'static str,
+    caller_module: &'static str,
     ok: Counter,
     error: Counter,
     cancelled: Counter,
@@ -97,43 +128,55 @@ static METADATA: Metadata<'static> =
     Metadata::new(module_path!(), metrics::Level::INFO, Some(module_path!()));
 
 impl SiteMetrics {
-    /// The handles of `site` under `recorder`, registered if there are none.
+    /// The handles of `site`'s labels under `recorder`, registered if there
+    /// are none.
     pub(crate) fn find_or_register(
         site: &'static Callsite,
         recorder: usize,
     ) -> &'static SiteMetrics {
         let _serial = REGISTER.lock().unwrap_or_else(PoisonError::into_inner);
-        let address = std::ptr::from_ref(site) as usize;
-        let mut cursor = ALL_SITES.load(Ordering::Acquire).cast_const();
-        // SAFETY: every node was leaked by `leak` and is never freed.
-        while let Some(known) = unsafe { cursor.as_ref() } {
-            if known.site == address && known.recorder == recorder {
-                return known;
-            }
-            cursor = known.next_site;
-        }
-        SiteMetrics::register(site, recorder).leak()
-    }
-
-    fn register(site: &'static Callsite, recorder: usize) -> SiteMetrics {
         let labels = [
             Label::from_static_parts("function", site.name()),
             Label::from_static_parts("module", site.module()),
             Label::new("service_name", service::resolve(site.crate_name())),
         ];
-        let published = PUBLISHED.load(Ordering::Acquire);
+        let mut cursor = ALL_SITES.load(Ordering::Acquire).cast_const();
+        // SAFETY: every node was leaked by `leak` and is never freed.
+        while let Some(known) = unsafe { cursor.as_ref() } {
+            if known.recorder == recorder && known.labels == labels {
+                return known;
+            }
+            cursor = known.next_site;
+        }
+        SiteMetrics::register(labels, recorder).leak()
+    }
+
+    fn register(labels: [Label; 3], recorder: usize) -> SiteMetrics {
+        let published = (PUBLISHED.load(Ordering::Acquire) == recorder)
+            .then(DurationCells::allocate)
+            .flatten()
+            .map(|duration| PublishedCells {
+                in_flight: CellId::allocate(1),
+                duration,
+                label_text: label_text(&labels),
+            });
         metrics::with_recorder(|r| SiteMetrics {
             recorder,
-            site: std::ptr::from_ref(site) as usize,
-            duration: r.register_histogram(
-                &Key::from_parts(names::DURATION_SECONDS, labels.to_vec()),
-                &METADATA,
-            ),
+            // Published sites never touch the recorder's histogram: the
+            // exporter renders theirs from `published.duration`.
+            duration: if published.is_some() {
+                Histogram::noop()
+            } else {
+                r.register_histogram(
+                    &Key::from_parts(names::DURATION_SECONDS, labels.to_vec()),
+                    &METADATA,
+                )
+            },
             concurrent: r.register_gauge(
                 &Key::from_parts(names::CONCURRENT, labels.to_vec()),
                 &METADATA,
             ),
-            in_flight: published.then(|| CellId::allocate(1)),
+            published,
             edges: AtomicPtr::new(std::ptr::null_mut()),
             labels,
             next_site: std::ptr::null(),
@@ -161,34 +204,43 @@ impl SiteMetrics {
     /// Counts a call as started.
     #[inline]
     pub(crate) fn enter(&self) {
-        match self.in_flight {
-            Some(cell) => striped::add(cell, 1),
+        match &self.published {
+            Some(cells) => striped::add(cells.in_flight, 1),
             None => self.concurrent.increment(1.0),
         }
     }
 
-    /// Counts a call as ended with `outcome` on `edge`, one of this site's
-    /// edges (so both count per thread, or neither does).
+    /// Counts a call of `wall_nanos` as ended with `outcome` on `edge`, one
+    /// of this site's edges (so both count per thread, or neither does).
     #[inline]
-    pub(crate) fn exit_counting(&self, edge: &EdgeMetrics, outcome: Outcome) {
+    pub(crate) fn exit(&self, edge: &EdgeMetrics, wall_nanos: u64, outcome: Outcome) {
         let index = match outcome {
             Outcome::Ok => 0,
             Outcome::Error | Outcome::Panic => 1,
             Outcome::Cancelled => 2,
         };
-        if let (Some(in_flight), Some(cells)) = (self.in_flight, edge.cells) {
-            striped::add_two(cells[index], 1, in_flight, 1_u64.wrapping_neg());
+        if let (Some(cells), Some(calls)) = (&self.published, edge.cells) {
+            let (bucket, sum) = cells.duration.cells_for(wall_nanos);
+            striped::add_all([
+                (calls[index], 1),
+                (cells.in_flight, 1_u64.wrapping_neg()),
+                (bucket, 1),
+                (sum, wall_nanos),
+            ]);
         } else {
+            // Exact below 2^53 ns (104 days).
+            #[allow(clippy::cast_precision_loss)]
+            self.duration.record(wall_nanos as f64 * 1e-9);
             [&edge.ok, &edge.error, &edge.cancelled][index].increment(1);
             self.concurrent.decrement(1.0);
         }
     }
 
     fn publish(&self) {
-        if let Some(cell) = self.in_flight {
+        if let Some(cells) = &self.published {
             // A wrapping sum of +1s and -1s: reinterpret as signed.
             #[allow(clippy::cast_possible_wrap, clippy::cast_precision_loss)]
-            let in_flight = striped::sum(cell) as i64 as f64;
+            let in_flight = striped::sum(cells.in_flight) as i64 as f64;
             self.concurrent.set(in_flight);
         }
         let mut cursor = self.edges.load(Ordering::Acquire).cast_const();
@@ -232,6 +284,24 @@ impl SiteMetrics {
             cursor = edge.next;
         }
         let (caller_function, caller_module) = caller.map_or(("", ""), |c| (c.name(), c.module()));
+        // Another caller site with the same labels already has counters:
+        // share its cells, so both count into the same series.
+        let mut cursor = self.edges.load(Ordering::Acquire).cast_const();
+        // SAFETY: as above.
+        while let Some(edge) = unsafe { cursor.as_ref() } {
+            if edge.caller_function == caller_function && edge.caller_module == caller_module {
+                let twin = EdgeMetrics {
+                    caller: key,
+                    next: std::ptr::null(),
+                    ok: edge.ok.clone(),
+                    error: edge.error.clone(),
+                    cancelled: edge.cancelled.clone(),
+                    ..*edge
+                };
+                return self.link_edge(twin);
+            }
+            cursor = edge.next;
+        }
         let counter = |r: &dyn Recorder, result: &'static str| {
             let mut labels = self.labels.to_vec();
             labels.push(Label::from_static_parts("result", result));
@@ -241,15 +311,22 @@ impl SiteMetrics {
         };
         let edge = metrics::with_recorder(|r| EdgeMetrics {
             caller: key,
+            caller_function,
+            caller_module,
             ok: counter(r, "ok"),
             error: counter(r, "error"),
             cancelled: counter(r, "cancelled"),
-            cells: self.in_flight.map(|_| {
+            cells: self.published.as_ref().map(|_| {
                 let first = CellId::allocate(3);
                 [first, first.offset(1), first.offset(2)]
             }),
             next: std::ptr::null(),
         });
+        self.link_edge(edge)
+    }
+
+    /// Leaks `edge` and links it into this site's edges.
+    fn link_edge(&self, edge: EdgeMetrics) -> &'static EdgeMetrics {
         let edge: &'static mut EdgeMetrics = Box::leak(Box::new(edge));
         let mut head = self.edges.load(Ordering::Acquire);
         loop {
@@ -275,4 +352,13 @@ impl EdgeMetrics {
             self.cancelled.absolute(striped::sum(cells[2]));
         }
     }
+}
+
+/// The labels as the Prometheus text format writes them, without braces.
+fn label_text(labels: &[Label]) -> String {
+    labels
+        .iter()
+        .map(|l| format!("{}=\"{}\"", l.key(), sanitize_label_value(l.value())))
+        .collect::<Vec<_>>()
+        .join(",")
 }

@@ -13,6 +13,7 @@
 //! written for it work unchanged.
 
 pub(crate) mod handles;
+pub(crate) mod histogram;
 pub mod names;
 pub(crate) mod service;
 pub(crate) mod striped;

@@ -167,14 +167,13 @@ thread_local! {
     static FAST: Cell<*const Block> = const { Cell::new(std::ptr::null()) };
 }
 
-/// Adds `delta_a` to cell `a` and `delta_b` to cell `b`, finding this
-/// thread's block once.
+/// Adds each `(cell, delta)` (wrapping), finding this thread's block once.
 #[inline]
-pub(crate) fn add_two(a: CellId, delta_a: u64, b: CellId, delta_b: u64) {
+pub(crate) fn add_all<const N: usize>(updates: [(CellId, u64); N]) {
     let block = FAST.with(Cell::get);
     // SAFETY: as in `add`.
     if let Some(block) = unsafe { block.as_ref() } {
-        for (id, delta) in [(a, delta_a), (b, delta_b)] {
+        for (id, delta) in updates {
             let cell = block.cell(id);
             cell.store(
                 cell.load(Ordering::Relaxed).wrapping_add(delta),
@@ -182,8 +181,9 @@ pub(crate) fn add_two(a: CellId, delta_a: u64, b: CellId, delta_b: u64) {
             );
         }
     } else {
-        add_slow(a, delta_a);
-        add_slow(b, delta_b);
+        for (id, delta) in updates {
+            add_slow(id, delta);
+        }
     }
 }
 
