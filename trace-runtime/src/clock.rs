@@ -37,9 +37,21 @@ impl Instant {
         clock().delta_as_nanos(earlier.0, self.0)
     }
 
+    /// Raw ticks from `earlier` to `self`, zero if `earlier` is later;
+    /// [`ticks_to_nanos`] scales them.
+    #[inline]
+    pub(crate) fn ticks_since(self, earlier: Instant) -> u64 {
+        self.0.saturating_sub(earlier.0)
+    }
+
     /// Time since `self`.
     #[inline]
     pub(crate) fn elapsed(self) -> Duration {
         Instant::now().saturating_duration_since(self)
     }
+}
+
+/// Nanoseconds in `ticks` raw ticks (a difference of two readings).
+pub(crate) fn ticks_to_nanos(ticks: u64) -> u64 {
+    clock().delta_as_nanos(0, ticks)
 }

@@ -8,7 +8,6 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use crate::call::outcome::Outcome;
 use crate::call::timing::{end_call, CallMetrics};
@@ -38,7 +37,7 @@ enum State {
 struct AsyncCall {
     metrics: CallMetrics,
     start: Instant,
-    busy: Duration,
+    busy_nanos: u64,
     polled: bool,
     place: OwnedPlace,
 }
@@ -52,7 +51,7 @@ impl AsyncCall {
         AsyncCall {
             metrics,
             start,
-            busy: Duration::ZERO,
+            busy_nanos: 0,
             polled: false,
             place,
         }
@@ -69,7 +68,7 @@ impl AsyncCall {
             self.metrics,
             site,
             wall_nanos,
-            Some(self.busy),
+            Some(self.busy_nanos),
             outcome,
             node,
         );
@@ -174,7 +173,7 @@ where
         match result {
             Poll::Pending => {
                 if let State::Running(call) = &mut self.state {
-                    call.busy += now.saturating_duration_since(poll_start);
+                    call.busy_nanos += now.nanos_since(poll_start);
                 }
                 Poll::Pending
             }
@@ -182,7 +181,7 @@ where
                 if let State::Running(mut call) =
                     std::mem::replace(&mut self.state, State::Finished)
                 {
-                    call.busy += now.saturating_duration_since(poll_start);
+                    call.busy_nanos += now.nanos_since(poll_start);
                     call.end(self.site, now, (self.classify)(&output));
                 }
                 Poll::Ready(output)

@@ -49,15 +49,15 @@ pub(crate) fn end_call(
     metrics: CallMetrics,
     site: &'static Callsite,
     wall_nanos: u64,
-    busy: Option<Duration>,
+    busy_nanos: Option<u64>,
     outcome: Outcome,
     node: Option<(&Request, NodeId)>,
 ) {
     metrics.end(site, wall_nanos, outcome);
     if let Some((request, node)) = node {
         let closing = Closing {
-            wall: Duration::from_nanos(wall_nanos),
-            busy,
+            wall_nanos,
+            busy_nanos,
             outcome,
         };
         request.close(node, Some(site), &closing);

@@ -3,10 +3,16 @@
 //!
 //! Nodes live in segments that never move (64 slots, then 128, 256, …, so a
 //! request's memory follows its size, whatever the cap). Opening a call takes the
-//! request's spin lock once, to claim a slot and link it under its parent;
-//! closing writes only the call's own slot, without the lock, because each
-//! slot's result has exactly one writer (the call) and is read only when the
-//! request is dropped, after every participant has finished.
+//! request's spin lock once, to claim a slot and write its parent and depth
+//! into it; closing writes only the call's own slot, without the lock, because
+//! each slot's result has exactly one writer (the call) and is read only when
+//! the request is dropped, after every participant has finished.
+//!
+//! Nodes are numbered in the order their calls opened. When every call opened
+//! under an ancestor of the call opened just before it (always, for sync
+//! code), that order is the tree's pre-order, and the tree is built in one
+//! pass over the slots; otherwise (concurrent children) the children of each
+//! node are gathered first.
 //!
 //! Memory is bounded: past the node cap, further calls are folded into one
 //! aggregate per (kept ancestor, function), shown as `name ×N total …`; past
@@ -25,7 +31,7 @@ use crate::config;
 use crate::context::spin::SpinLock;
 use crate::segments::{locate, segment_len, SEGMENTS};
 use crate::tree::sink::{self, Summary};
-use crate::tree::{CallTree, NodeData};
+use crate::tree::{CallTree, NodeData, NO_TIME};
 
 /// Most distinct (ancestor, function) aggregates a request keeps.
 const MAX_FOLDS: usize = 256;
@@ -46,55 +52,47 @@ impl NodeId {
 
 /// How a finished call is recorded in its node.
 pub(crate) struct Closing {
-    pub(crate) wall: Duration,
-    pub(crate) busy: Option<Duration>,
+    pub(crate) wall_nanos: u64,
+    /// Time inside `poll`, for async calls.
+    pub(crate) busy_nanos: Option<u64>,
     pub(crate) outcome: Outcome,
 }
 
-/// Written once when the call opens, under the lock.
+/// Written once when the call opens, under the lock; immutable afterwards.
 struct Fixed {
     name: &'static str,
     module: &'static str,
     start: Instant,
-}
-
-/// The tree structure; only touched under the lock.
-struct Links {
-    first_child: u32,
-    last_child: u32,
-    next_sibling: u32,
+    parent: u32,
+    depth: u32,
 }
 
 /// Written once by the call itself when it ends; `outcome: None` if it never did.
 struct End {
-    wall: Duration,
-    busy: Option<Duration>,
+    wall_nanos: u64,
+    busy_nanos: u64,
     outcome: Option<Outcome>,
     slow: bool,
 }
 
 struct Slot {
-    fixed: UnsafeCell<Fixed>,
-    links: UnsafeCell<Links>,
+    fixed: Fixed,
     end: UnsafeCell<End>,
 }
 
 impl Slot {
-    fn open(name: &'static str, module: &'static str, start: Instant) -> Slot {
+    fn open(site: (&'static str, &'static str), start: Instant, parent: u32, depth: u32) -> Slot {
         Slot {
-            fixed: UnsafeCell::new(Fixed {
-                name,
-                module,
+            fixed: Fixed {
+                name: site.0,
+                module: site.1,
                 start,
-            }),
-            links: UnsafeCell::new(Links {
-                first_child: NONE,
-                last_child: NONE,
-                next_sibling: NONE,
-            }),
+                parent,
+                depth,
+            },
             end: UnsafeCell::new(End {
-                wall: Duration::ZERO,
-                busy: None,
+                wall_nanos: 0,
+                busy_nanos: NO_TIME,
                 outcome: None,
                 slow: false,
             }),
@@ -108,11 +106,13 @@ struct Fold {
     module: &'static str,
     calls: u64,
     failures: u64,
-    total: Duration,
+    total_nanos: u64,
 }
 
 struct State {
     len: u32,
+    /// Whether node order so far is pre-order.
+    in_order: bool,
     folds: Vec<Fold>,
     uncounted: u64,
 }
@@ -143,7 +143,7 @@ impl Request {
             std::array::from_fn(|_| AtomicPtr::new(std::ptr::null_mut()));
         let first = alloc_segment(segment_len(0));
         // SAFETY: `first` points to `segment_len(0)` slots nobody else sees yet.
-        unsafe { first.write(Slot::open("", module, started)) };
+        unsafe { first.write(Slot::open(("", module), started, NONE, 0)) };
         segments[0].store(first, Ordering::Release);
         Request {
             root_name: name,
@@ -151,6 +151,7 @@ impl Request {
             cap,
             state: SpinLock::new(State {
                 len: 1,
+                in_order: true,
                 folds: Vec::new(),
                 uncounted: 0,
             }),
@@ -186,23 +187,32 @@ impl Request {
             self.segments[segment].store(alloc_segment(segment_len(segment)), Ordering::Release);
         }
         state.len += 1;
+        let depth = self.slot(parent).fixed.depth + 1;
+        if state.in_order {
+            state.in_order = self.is_on_path_to(parent, depth - 1, index - 1);
+        }
         // SAFETY: slot `index` is unused memory of a live segment, written here
-        // in full under the lock before its index is handed out; `links` are
-        // only accessed under the lock until the request drops.
+        // in full under the lock before its index is handed out.
         unsafe {
             let base = self.segments[segment].load(Ordering::Relaxed);
             base.add(offset)
-                .write(Slot::open(site.name(), site.module(), start));
-            let parent_links = &mut *self.slot(parent).links.get();
-            if parent_links.last_child == NONE {
-                parent_links.first_child = index;
-            } else {
-                (*self.slot(parent_links.last_child).links.get()).next_sibling = index;
-            }
-            parent_links.last_child = index;
+                .write(Slot::open((site.name(), site.module()), start, parent, depth));
         }
         drop(state);
         NodeId::Kept(index)
+    }
+
+    /// Whether `ancestor` (at `depth`) is `node` or one of its ancestors: a
+    /// node opened under `ancestor` right after `node` keeps pre-order.
+    #[inline]
+    fn is_on_path_to(&self, ancestor: u32, depth: u32, mut node: u32) -> bool {
+        loop {
+            let fixed = &self.slot(node).fixed;
+            if fixed.depth <= depth {
+                return node == ancestor;
+            }
+            node = fixed.parent;
+        }
     }
 
     /// Records how the call in `node` ended. Each node is closed at most once,
@@ -210,7 +220,7 @@ impl Request {
     pub(crate) fn close(&self, node: NodeId, site: Option<&'static Callsite>, closing: &Closing) {
         let slow = site
             .and_then(Callsite::slow_nanos)
-            .is_some_and(|limit| closing.wall.as_nanos() >= u128::from(limit));
+            .is_some_and(|limit| closing.wall_nanos >= limit);
         if slow {
             self.slow.store(true, Ordering::Relaxed);
         }
@@ -220,8 +230,8 @@ impl Request {
         match node {
             NodeId::Kept(index) => {
                 let end = End {
-                    wall: closing.wall,
-                    busy: closing.busy,
+                    wall_nanos: closing.wall_nanos,
+                    busy_nanos: closing.busy_nanos.unwrap_or(NO_TIME),
                     outcome: Some(closing.outcome),
                     slow,
                 };
@@ -247,7 +257,7 @@ impl Request {
         {
             fold.calls += 1;
             fold.failures += failed;
-            fold.total += closing.wall;
+            fold.total_nanos = fold.total_nanos.saturating_add(closing.wall_nanos);
         } else if state.folds.len() < MAX_FOLDS {
             state.folds.push(Fold {
                 parent,
@@ -255,7 +265,7 @@ impl Request {
                 module: site.module(),
                 calls: 1,
                 failures: failed,
-                total: closing.wall,
+                total_nanos: closing.wall_nanos,
             });
         } else {
             state.uncounted += 1;
@@ -263,68 +273,100 @@ impl Request {
     }
 
     /// The finished tree, nodes in depth-first pre-order.
-    fn build_tree(&mut self) -> CallTree {
+    fn build_tree(&mut self, root_name: Cow<'static, str>) -> CallTree {
         let state = self.state.get_mut();
-        let (len, uncounted) = (state.len, state.uncounted);
+        let (len, uncounted, in_order) = (state.len, state.uncounted, state.in_order);
         let folds = std::mem::take(&mut state.folds);
-        // Aggregates hang under their parent after its own children.
-        let mut fold_first = Vec::new();
-        let mut fold_next = vec![NONE; folds.len()];
-        if !folds.is_empty() {
-            fold_first = vec![NONE; len as usize];
-            for (i, fold) in folds.iter().enumerate().rev() {
-                fold_next[i] = fold_first[fold.parent as usize];
-                fold_first[fold.parent as usize] = u32::try_from(i).unwrap_or(NONE);
-            }
+        let nodes = if in_order && folds.is_empty() {
+            self.nodes_in_order(len)
+        } else {
+            self.nodes_gathered(len, &folds)
+        };
+        CallTree::from_parts(root_name, nodes, uncounted)
+    }
+
+    /// The nodes when their order is already pre-order: one pass, then
+    /// subtree sizes added up from the leaves.
+    fn nodes_in_order(&self, len: u32) -> Vec<NodeData> {
+        let mut nodes: Vec<NodeData> = (0..len)
+            .map(|index| {
+                let fixed = &self.slot(index).fixed;
+                self.node_data(index, fixed.depth)
+            })
+            .collect();
+        for index in (1..len).rev() {
+            let parent = self.slot(index).fixed.parent as usize;
+            let subtree = nodes[index as usize].subtree;
+            nodes[parent].subtree += subtree;
         }
-        let first_fold = |node: u32| fold_first.get(node as usize).copied().unwrap_or(NONE);
+        nodes
+    }
+
+    /// The nodes in any order: children gathered per parent (in the order
+    /// they opened), aggregates after each parent's own children, then a
+    /// depth-first walk.
+    fn nodes_gathered(&self, len: u32, folds: &[Fold]) -> Vec<NodeData> {
+        // Children of node p: child_list[child_start[p]..child_start[p + 1]].
+        let mut child_start = vec![0_u32; len as usize + 1];
+        for index in 1..len {
+            child_start[self.slot(index).fixed.parent as usize + 1] += 1;
+        }
+        for p in 0..len as usize {
+            child_start[p + 1] += child_start[p];
+        }
+        let mut fill = child_start.clone();
+        let mut child_list = vec![0_u32; len.saturating_sub(1) as usize];
+        for index in 1..len {
+            let parent = self.slot(index).fixed.parent as usize;
+            child_list[fill[parent] as usize] = index;
+            fill[parent] += 1;
+        }
+        let mut fold_first = vec![NONE; len as usize];
+        let mut fold_next = vec![NONE; folds.len()];
+        for (i, fold) in folds.iter().enumerate().rev() {
+            fold_next[i] = fold_first[fold.parent as usize];
+            fold_first[fold.parent as usize] = u32::try_from(i).unwrap_or(NONE);
+        }
         let mut nodes = Vec::with_capacity(len as usize + folds.len());
         nodes.push(self.node_data(0, 0));
-        // (position in `nodes`, next child to visit, next aggregate to visit)
-        let mut stack = vec![(0_usize, self.links(0).first_child, first_fold(0))];
-        while let Some(&(pos, child, fold)) = stack.last() {
+        // (position in `nodes`, next entry of child_list, its end, next aggregate)
+        let mut stack = vec![(0_usize, child_start[0], child_start[1], fold_first[0])];
+        while let Some(&(pos, child, end, fold)) = stack.last() {
             let depth = u32::try_from(stack.len()).unwrap_or(u32::MAX);
             let top = stack.len() - 1;
-            if child != NONE {
-                stack[top].1 = self.links(child).next_sibling;
-                nodes.push(self.node_data(child, depth));
+            if child < end {
+                stack[top].1 += 1;
+                let index = child_list[child as usize];
+                nodes.push(self.node_data(index, depth));
                 stack.push((
                     nodes.len() - 1,
-                    self.links(child).first_child,
-                    first_fold(child),
+                    child_start[index as usize],
+                    child_start[index as usize + 1],
+                    fold_first[index as usize],
                 ));
             } else if fold != NONE {
-                stack[top].2 = fold_next[fold as usize];
+                stack[top].3 = fold_next[fold as usize];
                 nodes.push(fold_data(&folds[fold as usize], depth));
             } else {
                 nodes[pos].subtree = u32::try_from(nodes.len() - pos).unwrap_or(u32::MAX);
                 stack.pop();
             }
         }
-        CallTree::from_parts(nodes, uncounted)
-    }
-
-    fn links(&self, index: u32) -> &Links {
-        // SAFETY: called only from `build_tree`, which has `&mut self`.
-        unsafe { &*self.slot(index).links.get() }
+        nodes
     }
 
     fn node_data(&self, index: u32, depth: u32) -> NodeData {
         let slot = self.slot(index);
         // SAFETY: called only from `build_tree`, which has `&mut self`.
-        let (fixed, end) = unsafe { (&*slot.fixed.get(), &*slot.end.get()) };
+        let end = unsafe { &*slot.end.get() };
         NodeData {
-            name: if index == 0 {
-                self.root_name.clone()
-            } else {
-                Cow::Borrowed(fixed.name)
-            },
-            module: fixed.module,
+            name: slot.fixed.name,
+            module: slot.fixed.module,
             depth,
             subtree: 1,
-            start: Some(fixed.start.saturating_duration_since(self.started)),
-            wall: end.wall,
-            busy: end.busy,
+            start_ticks: slot.fixed.start.ticks_since(self.started),
+            wall_nanos: end.wall_nanos,
+            busy_nanos: end.busy_nanos,
             outcome: end.outcome,
             slow: end.slow,
             calls: 1,
@@ -334,7 +376,7 @@ impl Request {
 
     fn summary(&mut self) -> Summary {
         // SAFETY: `&mut self`: every call has ended.
-        let root_wall = unsafe { (*self.slot(0).end.get()).wall };
+        let root_wall = Duration::from_nanos(unsafe { (*self.slot(0).end.get()).wall_nanos });
         Summary {
             wall: root_wall,
             failed: *self.failed.get_mut(),
@@ -345,13 +387,13 @@ impl Request {
 
 fn fold_data(fold: &Fold, depth: u32) -> NodeData {
     NodeData {
-        name: Cow::Borrowed(fold.name),
+        name: fold.name,
         module: fold.module,
         depth,
         subtree: 1,
-        start: None,
-        wall: fold.total,
-        busy: None,
+        start_ticks: NO_TIME,
+        wall_nanos: fold.total_nanos,
+        busy_nanos: NO_TIME,
         outcome: Some(if fold.failures > 0 {
             Outcome::Error
         } else {
@@ -367,7 +409,8 @@ impl Drop for Request {
     fn drop(&mut self) {
         let summary = self.summary();
         if sink::wants(&summary) {
-            let tree = self.build_tree();
+            let root_name = std::mem::take(&mut self.root_name);
+            let tree = self.build_tree(root_name);
             sink::dispatch(&tree);
         }
         for (segment, base) in self.segments.iter_mut().enumerate() {

@@ -35,9 +35,10 @@ fn root_frame(request: Option<&Arc<Request>>) -> Frame {
 }
 
 fn close_root(request: &Request, wall: Duration, busy: Option<Duration>, outcome: Outcome) {
+    let nanos = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
     let closing = Closing {
-        wall,
-        busy,
+        wall_nanos: nanos(wall),
+        busy_nanos: busy.map(nanos),
         outcome,
     };
     request.close(NodeId::ROOT, None, &closing);

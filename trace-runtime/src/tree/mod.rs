@@ -12,6 +12,7 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 use crate::call::outcome::Outcome;
+use crate::clock;
 
 /// The calls of one finished request.
 ///
@@ -20,21 +21,30 @@ use crate::call::outcome::Outcome;
 /// [`to_json`](CallTree::to_json), or walk it from [`root`](CallTree::root).
 #[derive(Clone, Debug)]
 pub struct CallTree {
+    /// The root's name, which may be owned (`request(format!(..))`).
+    root_name: Cow<'static, str>,
     nodes: Vec<NodeData>,
     uncounted: u64,
 }
 
+/// "No time" in [`NodeData`]'s optional times.
+pub(crate) const NO_TIME: u64 = u64::MAX;
+
 /// One node's data; see [`CallNode`] for the meaning of each field.
 #[derive(Clone, Debug)]
 pub(crate) struct NodeData {
-    pub(crate) name: Cow<'static, str>,
+    /// Unused for the root, whose name is the tree's.
+    pub(crate) name: &'static str,
     pub(crate) module: &'static str,
     pub(crate) depth: u32,
     /// Nodes in this node's subtree, itself included.
     pub(crate) subtree: u32,
-    pub(crate) start: Option<Duration>,
-    pub(crate) wall: Duration,
-    pub(crate) busy: Option<Duration>,
+    /// Raw clock ticks since the request started (scaled when read), or
+    /// [`NO_TIME`] for aggregates.
+    pub(crate) start_ticks: u64,
+    pub(crate) wall_nanos: u64,
+    /// [`NO_TIME`] for sync calls.
+    pub(crate) busy_nanos: u64,
     pub(crate) outcome: Option<Outcome>,
     pub(crate) slow: bool,
     pub(crate) calls: u64,
@@ -50,9 +60,17 @@ pub struct CallNode<'a> {
 }
 
 impl CallTree {
-    pub(crate) fn from_parts(nodes: Vec<NodeData>, uncounted: u64) -> CallTree {
+    pub(crate) fn from_parts(
+        root_name: Cow<'static, str>,
+        nodes: Vec<NodeData>,
+        uncounted: u64,
+    ) -> CallTree {
         debug_assert!(!nodes.is_empty());
-        CallTree { nodes, uncounted }
+        CallTree {
+            root_name,
+            nodes,
+            uncounted,
+        }
     }
 
     /// The request root: the outermost traced call, or a root opened by
@@ -104,7 +122,11 @@ impl<'a> CallNode<'a> {
     /// The function label (`Type::method`) or the root's name.
     #[must_use]
     pub fn name(&self) -> &'a str {
-        &self.data().name
+        if self.index == 0 {
+            &self.tree.root_name
+        } else {
+            self.data().name
+        }
     }
 
     /// The module path of the function; empty for user-opened roots.
@@ -123,19 +145,21 @@ impl<'a> CallNode<'a> {
     /// for aggregates.
     #[must_use]
     pub fn start(&self) -> Option<Duration> {
-        self.data().start
+        let ticks = self.data().start_ticks;
+        (ticks != NO_TIME).then(|| Duration::from_nanos(clock::ticks_to_nanos(ticks)))
     }
 
     /// Wall-clock time from start to end; for aggregates, the sum.
     #[must_use]
     pub fn wall(&self) -> Duration {
-        self.data().wall
+        Duration::from_nanos(self.data().wall_nanos)
     }
 
     /// For async calls, the time spent inside `poll`.
     #[must_use]
     pub fn busy(&self) -> Option<Duration> {
-        self.data().busy
+        let nanos = self.data().busy_nanos;
+        (nanos != NO_TIME).then(|| Duration::from_nanos(nanos))
     }
 
     /// How the call ended; `None` if it had not ended when the tree was built.
