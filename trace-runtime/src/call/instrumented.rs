@@ -43,21 +43,35 @@ struct AsyncCall {
 }
 
 impl AsyncCall {
-    fn start(site: &'static Callsite) -> AsyncCall {
+    /// Starts a call of `site` in `state`, written in place.
+    #[inline(never)]
+    fn start(state: &mut State, site: &'static Callsite) {
         let parent = frame::current();
         let metrics = CallMetrics::begin(site, parent.site);
         let start = Instant::now();
         let place = Place::open(parent, site, start).into_owned();
-        AsyncCall {
+        *state = State::Running(AsyncCall {
             metrics,
             start,
             busy_nanos: 0,
             polled: false,
             place,
+        });
+    }
+
+    /// Adds the time of a poll that began at `poll_start` and ended at
+    /// `now`; only trees show it.
+    #[inline]
+    fn add_busy(&mut self, poll_start: Instant, now: Instant) {
+        if self.place.0.is_some() {
+            self.busy_nanos += now.nanos_since(poll_start);
         }
     }
 
-    fn end(self, site: &'static Callsite, end: Instant, outcome: Outcome) {
+    /// Records the end of the call. The caller then replaces the state,
+    /// which releases the call's place.
+    #[inline(never)]
+    fn end(&self, site: &'static Callsite, end: Instant, outcome: Outcome) {
         let node = self
             .place
             .0
@@ -103,9 +117,10 @@ impl Drop for PollGuard<'_> {
     fn drop(&mut self) {
         frame::restore(self.previous);
         if std::thread::panicking() {
-            if let State::Running(call) = std::mem::replace(self.state, State::Finished) {
+            if let State::Running(call) = &*self.state {
                 call.end(self.site, Instant::now(), Outcome::Panic);
             }
+            *self.state = State::Finished;
         }
     }
 }
@@ -125,7 +140,7 @@ where
         match this.state {
             State::Running(_) => this.poll_running(cx),
             State::NotStarted if config::is_enabled() => {
-                this.state = State::Running(AsyncCall::start(this.site));
+                AsyncCall::start(&mut this.state, this.site);
                 this.poll_running(cx)
             }
             State::NotStarted => {
@@ -173,17 +188,16 @@ where
         match result {
             Poll::Pending => {
                 if let State::Running(call) = &mut self.state {
-                    call.busy_nanos += now.nanos_since(poll_start);
+                    call.add_busy(poll_start, now);
                 }
                 Poll::Pending
             }
             Poll::Ready(output) => {
-                if let State::Running(mut call) =
-                    std::mem::replace(&mut self.state, State::Finished)
-                {
-                    call.busy_nanos += now.nanos_since(poll_start);
+                if let State::Running(call) = &mut self.state {
+                    call.add_busy(poll_start, now);
                     call.end(self.site, now, (self.classify)(&output));
                 }
+                self.state = State::Finished;
                 Poll::Ready(output)
             }
         }
@@ -193,12 +207,10 @@ where
 impl<F, C> Drop for Instrumented<F, C> {
     #[inline]
     fn drop(&mut self) {
-        // Only a running call has anything to end; checking first spares the
-        // finished and switched-off cases a move of the whole state.
-        if matches!(self.state, State::Running(_)) {
-            if let State::Running(call) = std::mem::replace(&mut self.state, State::Finished) {
-                call.end(self.site, Instant::now(), Outcome::Cancelled);
-            }
+        // Only a running call has anything to end; its place is released
+        // when the fields drop, after this.
+        if let State::Running(call) = &self.state {
+            call.end(self.site, Instant::now(), Outcome::Cancelled);
         }
     }
 }
