@@ -6,6 +6,7 @@
 //! the previous one afterwards, on whichever thread the poll runs.
 
 use std::future::Future;
+use std::mem::ManuallyDrop;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -39,7 +40,9 @@ struct AsyncCall {
     start: Instant,
     busy_nanos: u64,
     polled: bool,
-    place: OwnedPlace,
+    /// Released by [`State::finish`], so `State` has no drop glue and
+    /// dropping a finished or switched-off call checks one tag.
+    place: ManuallyDrop<OwnedPlace>,
 }
 
 impl AsyncCall {
@@ -55,7 +58,7 @@ impl AsyncCall {
             start,
             busy_nanos: 0,
             polled: false,
-            place,
+            place: ManuallyDrop::new(place),
         });
     }
 
@@ -68,8 +71,8 @@ impl AsyncCall {
         }
     }
 
-    /// Records the end of the call. The caller then replaces the state,
-    /// which releases the call's place.
+    /// Records the end of the call. The caller then calls
+    /// [`State::finish`], which releases the call's place.
     #[inline(never)]
     fn end(&self, site: &'static Callsite, end: Instant, outcome: Outcome) {
         let node = self
@@ -86,6 +89,23 @@ impl AsyncCall {
             outcome,
             node,
         );
+    }
+}
+
+impl State {
+    /// Marks the call finished and releases its place. A panic while ending
+    /// the call leaves it running, so it is ended again (counted twice) when
+    /// dropped, but its place is released exactly once, here.
+    #[inline]
+    fn finish(&mut self) {
+        if let State::Running(call) = self {
+            // SAFETY: taken once: the state stops being `Running` right after.
+            let place = unsafe { ManuallyDrop::take(&mut call.place) };
+            *self = State::Finished;
+            drop(place);
+        } else {
+            *self = State::Finished;
+        }
     }
 }
 
@@ -120,7 +140,7 @@ impl Drop for PollGuard<'_> {
             if let State::Running(call) = &*self.state {
                 call.end(self.site, Instant::now(), Outcome::Panic);
             }
-            *self.state = State::Finished;
+            self.state.finish();
         }
     }
 }
@@ -197,7 +217,7 @@ where
                     call.add_busy(poll_start, now);
                     call.end(self.site, now, (self.classify)(&output));
                 }
-                self.state = State::Finished;
+                self.state.finish();
                 Poll::Ready(output)
             }
         }
@@ -211,6 +231,7 @@ impl<F, C> Drop for Instrumented<F, C> {
         // when the fields drop, after this.
         if let State::Running(call) = &self.state {
             call.end(self.site, Instant::now(), Outcome::Cancelled);
+            self.state.finish();
         }
     }
 }
