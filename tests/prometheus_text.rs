@@ -484,11 +484,22 @@ fn functions_with_the_same_labels_count_into_one_series() {
     );
     let labels = labels("text_shared");
     assert_eq!(
-        samples(&text, "function_calls_duration_seconds_count", "text_shared"),
-        [format!("function_calls_duration_seconds_count{{{labels}}} 10")]
+        samples(
+            &text,
+            "function_calls_duration_seconds_count",
+            "text_shared"
+        ),
+        [format!(
+            "function_calls_duration_seconds_count{{{labels}}} 10"
+        )]
     );
     assert_eq!(
-        samples(&text, "function_calls_duration_seconds_bucket", "text_shared").len(),
+        samples(
+            &text,
+            "function_calls_duration_seconds_bucket",
+            "text_shared"
+        )
+        .len(),
         DEFAULT_BUCKETS.len() + 1,
         "one series, not one per function\n{text}"
     );

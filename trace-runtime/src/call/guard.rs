@@ -126,6 +126,6 @@ impl SyncCall {
         frame::restore(self.parent);
         // Dropping a root's request here delivers its tree.
         // SAFETY: read once; the caller never drops or uses `self` again.
-        drop(unsafe { std::ptr::read(&self.place) });
+        drop(unsafe { std::ptr::read(&raw const self.place) });
     }
 }

@@ -195,8 +195,12 @@ impl Request {
         // in full under the lock before its index is handed out.
         unsafe {
             let base = self.segments[segment].load(Ordering::Relaxed);
-            base.add(offset)
-                .write(Slot::open((site.name(), site.module()), start, parent, depth));
+            base.add(offset).write(Slot::open(
+                (site.name(), site.module()),
+                start,
+                parent,
+                depth,
+            ));
         }
         drop(state);
         NodeId::Kept(index)

@@ -12,9 +12,10 @@ use crate::metrics::{handles, histogram, names, service};
 
 /// How often histogram samples are folded into their buckets by default.
 ///
-/// `metrics-exporter-prometheus` queues every histogram sample until upkeep
-/// drains it; at 100 ms a process making ten million traced calls with nobody
-/// scraping grew by about 11 MiB (at the exporter's own 5 s default: 175 MiB).
+/// Traced calls keep their duration histograms in per-thread buckets, but
+/// `metrics-exporter-prometheus` queues every sample of histograms recorded
+/// through the facade by other code until upkeep drains it, so upkeep bounds
+/// their memory when nobody scrapes.
 pub const DEFAULT_UPKEEP: Duration = Duration::from_millis(100);
 
 /// The address [`ExporterBuilder::serve`] listens on unless told otherwise.
@@ -119,9 +120,10 @@ impl ExporterBuilder {
         self
     }
 
-    /// How often histogram samples are folded into buckets when nobody
-    /// scrapes, which bounds their memory (default [`DEFAULT_UPKEEP`], at
-    /// least 10 ms).
+    /// How often samples of histograms recorded through the `metrics` facade
+    /// are folded into buckets when nobody scrapes, which bounds their memory
+    /// (default [`DEFAULT_UPKEEP`], at least 10 ms). Traced calls' own
+    /// duration histograms queue nothing.
     #[must_use]
     pub fn upkeep_interval(mut self, every: Duration) -> Self {
         self.upkeep = every.max(Duration::from_millis(10));

@@ -1,5 +1,10 @@
 //! The Prometheus metrics every traced call feeds, through the `metrics` facade.
 //!
+//! Under [`ExporterBuilder`](crate::ExporterBuilder) calls count in per-thread
+//! cells instead (see `striped`), published into the facade's counters and
+//! gauges at each render; the duration histogram is rendered from its cells
+//! by the exporter (see `histogram`).
+//!
 //! | metric | type | labels |
 //! |---|---|---|
 //! | `function_calls_total` | counter | `function`, `module`, `service_name`, `result`, `caller_function`, `caller_module` |
