@@ -1,0 +1,82 @@
+//! Custom buckets from `ExporterBuilder::buckets` shape the rendered
+//! `function_calls_duration_seconds` histogram: its `le` bounds, which
+//! bucket each call lands in, and an exact `_sum`.
+#![warn(clippy::pedantic)]
+
+use std::time::Duration;
+
+use trace_runtime::{trace, ExporterBuilder};
+
+const MODULE: &str = module_path!();
+
+#[trace]
+fn buckets_fast() -> u32 {
+    1
+}
+
+#[trace]
+fn buckets_slow() {
+    std::thread::sleep(Duration::from_millis(30));
+}
+
+/// `(le, cumulative count)` of `function`'s bucket lines.
+fn buckets(text: &str, function: &str) -> Vec<(String, u64)> {
+    let prefix = format!(
+        "function_calls_duration_seconds_bucket{{function=\"{function}\",module=\"{MODULE}\",service_name=\"buckets-svc\",le=\""
+    );
+    text.lines()
+        .filter_map(|l| l.strip_prefix(&prefix))
+        .map(|rest| {
+            let (le, count) = rest.split_once("\"} ").expect("a bucket line");
+            (le.to_owned(), count.parse().expect("an integer count"))
+        })
+        .collect()
+}
+
+fn sum(text: &str, function: &str) -> f64 {
+    let prefix = format!(
+        "function_calls_duration_seconds_sum{{function=\"{function}\",module=\"{MODULE}\",service_name=\"buckets-svc\"}} "
+    );
+    text.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .expect("a sum line")
+        .parse()
+        .expect("a number")
+}
+
+#[test]
+fn configured_buckets_decide_where_each_call_lands() {
+    let exporter = ExporterBuilder::new()
+        .service_name("buckets-svc")
+        .buckets(&[0.02, 10.0])
+        .install()
+        .expect("the only recorder of this test binary");
+    assert_eq!(buckets_fast(), 1);
+    assert_eq!(buckets_fast(), 1);
+    buckets_slow();
+    let text = exporter.render();
+    let expect = |pairs: [(&str, u64); 3]| -> Vec<(String, u64)> {
+        pairs.iter().map(|(le, n)| ((*le).to_owned(), *n)).collect()
+    };
+    // A call that returns at once is well under 20 ms.
+    assert_eq!(
+        buckets(&text, "buckets_fast"),
+        expect([("0.02", 2), ("10", 2), ("+Inf", 2)]),
+        "{text}"
+    );
+    // A 30 ms sleep is over 20 ms and under 10 s.
+    assert_eq!(
+        buckets(&text, "buckets_slow"),
+        expect([("0.02", 0), ("10", 1), ("+Inf", 1)]),
+        "{text}"
+    );
+    let slow = sum(&text, "buckets_slow");
+    assert!((0.03..10.0).contains(&slow), "sum {slow}");
+    assert!(sum(&text, "buckets_fast") < 0.04, "{text}");
+    assert_eq!(
+        text.matches("# TYPE function_calls_duration_seconds histogram\n")
+            .count(),
+        1,
+        "one family\n{text}"
+    );
+}
