@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use trace_runtime::{trace, ExporterBuilder};
+use trace_suite::prometheus;
 
 const MODULE: &str = module_path!();
 
@@ -19,29 +20,21 @@ fn buckets_slow() {
     std::thread::sleep(Duration::from_millis(30));
 }
 
-/// `(le, cumulative count)` of `function`'s bucket lines.
+fn labels(function: &str) -> String {
+    format!("function=\"{function}\",module=\"{MODULE}\",service_name=\"buckets-svc\"")
+}
+
 fn buckets(text: &str, function: &str) -> Vec<(String, u64)> {
-    let prefix = format!(
-        "function_calls_duration_seconds_bucket{{function=\"{function}\",module=\"{MODULE}\",service_name=\"buckets-svc\",le=\""
-    );
-    text.lines()
-        .filter_map(|l| l.strip_prefix(&prefix))
-        .map(|rest| {
-            let (le, count) = rest.split_once("\"} ").expect("a bucket line");
-            (le.to_owned(), count.parse().expect("an integer count"))
-        })
-        .collect()
+    prometheus::buckets(text, "function_calls_duration_seconds", &labels(function))
 }
 
 fn sum(text: &str, function: &str) -> f64 {
-    let prefix = format!(
-        "function_calls_duration_seconds_sum{{function=\"{function}\",module=\"{MODULE}\",service_name=\"buckets-svc\"}} "
-    );
-    text.lines()
-        .find_map(|l| l.strip_prefix(&prefix))
-        .expect("a sum line")
-        .parse()
-        .expect("a number")
+    prometheus::value(
+        text,
+        "function_calls_duration_seconds_sum",
+        &labels(function),
+    )
+    .expect("a sum line")
 }
 
 #[test]

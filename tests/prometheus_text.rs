@@ -18,6 +18,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use trace_runtime::{instrument_all, trace, Exporter, ExporterBuilder, DEFAULT_BUCKETS};
+use trace_suite::prometheus;
 
 const MODULE: &str = module_path!();
 const SERVICE: &str = "prom-text-svc";
@@ -187,15 +188,7 @@ async fn durations_render_as_a_histogram_with_the_default_buckets() {
     assert!(!text.contains("summary"));
 
     let labels = labels("text_sleeps_30ms");
-    let bucket_prefix = format!("function_calls_duration_seconds_bucket{{{labels},le=\"");
-    let buckets: Vec<(String, u64)> = text
-        .lines()
-        .filter_map(|l| l.strip_prefix(&bucket_prefix))
-        .map(|rest| {
-            let (le, count) = rest.split_once("\"} ").expect("bucket line");
-            (le.to_owned(), count.parse().expect("integer bucket count"))
-        })
-        .collect();
+    let buckets = prometheus::buckets(&text, "function_calls_duration_seconds", &labels);
     let mut expected_bounds: Vec<String> = DEFAULT_BUCKETS.iter().map(f64::to_string).collect();
     expected_bounds.push("+Inf".to_owned());
     let bounds: Vec<&str> = buckets.iter().map(|(le, _)| le.as_str()).collect();
@@ -219,12 +212,8 @@ async fn durations_render_as_a_histogram_with_the_default_buckets() {
     assert!(text.contains(&format!(
         "function_calls_duration_seconds_count{{{labels}}} 3\n"
     )));
-    let sum: f64 = text
-        .lines()
-        .find_map(|l| l.strip_prefix(&format!("function_calls_duration_seconds_sum{{{labels}}} ")))
-        .expect("sum line")
-        .parse()
-        .unwrap();
+    let sum =
+        prometheus::value(&text, "function_calls_duration_seconds_sum", &labels).expect("sum line");
     assert!((0.09..30.0).contains(&sum), "sum {sum}");
 }
 

@@ -6,6 +6,8 @@
 //!   stable enough for `insta` snapshots, and checked for alignment.
 //! - [`recorder`]: one global `DebuggingRecorder` per test binary, read back
 //!   as running totals that parallel tests cannot reset for each other.
+//! - [`prometheus`]: bucket and sample values read back from rendered
+//!   Prometheus text.
 //! - [`json`]: a minimal JSON reader, to parse [`CallTree::to_json`] output
 //!   back and compare it with the tree it came from.
 //!
@@ -14,6 +16,7 @@
 pub mod capture;
 pub mod json;
 pub mod normalise;
+pub mod prometheus;
 pub mod recorder;
 
 pub use capture::{capture_trees, one_tree, take_trees, wait_for_trees};

@@ -227,8 +227,7 @@ where
 impl<F, C> Drop for Instrumented<F, C> {
     #[inline]
     fn drop(&mut self) {
-        // Only a running call has anything to end; its place is released
-        // when the fields drop, after this.
+        // Only a running call has anything to end.
         if let State::Running(call) = &self.state {
             call.end(self.site, Instant::now(), Outcome::Cancelled);
             self.state.finish();

@@ -187,9 +187,9 @@ impl Request {
             self.segments[segment].store(alloc_segment(segment_len(segment)), Ordering::Release);
         }
         state.len += 1;
-        let depth = self.slot(parent).fixed.depth + 1;
+        let parent_depth = self.slot(parent).fixed.depth;
         if state.in_order {
-            state.in_order = self.is_on_path_to(parent, depth - 1, index - 1);
+            state.in_order = self.is_on_path_to(parent, parent_depth, index - 1);
         }
         // SAFETY: slot `index` is unused memory of a live segment, written here
         // in full under the lock before its index is handed out.
@@ -199,7 +199,7 @@ impl Request {
                 (site.name(), site.module()),
                 start,
                 parent,
-                depth,
+                parent_depth + 1,
             ));
         }
         drop(state);
@@ -292,12 +292,7 @@ impl Request {
     /// The nodes when their order is already pre-order: one pass, then
     /// subtree sizes added up from the leaves.
     fn nodes_in_order(&self, len: u32) -> Vec<NodeData> {
-        let mut nodes: Vec<NodeData> = (0..len)
-            .map(|index| {
-                let fixed = &self.slot(index).fixed;
-                self.node_data(index, fixed.depth)
-            })
-            .collect();
+        let mut nodes: Vec<NodeData> = (0..len).map(|index| self.node_data(index)).collect();
         for index in (1..len).rev() {
             let parent = self.slot(index).fixed.parent as usize;
             let subtree = nodes[index as usize].subtree;
@@ -332,7 +327,7 @@ impl Request {
             fold_first[fold.parent as usize] = u32::try_from(i).unwrap_or(NONE);
         }
         let mut nodes = Vec::with_capacity(len as usize + folds.len());
-        nodes.push(self.node_data(0, 0));
+        nodes.push(self.node_data(0));
         // (position in `nodes`, next entry of child_list, its end, next aggregate)
         let mut stack = vec![(0_usize, child_start[0], child_start[1], fold_first[0])];
         while let Some(&(pos, child, end, fold)) = stack.last() {
@@ -341,7 +336,7 @@ impl Request {
             if child < end {
                 stack[top].1 += 1;
                 let index = child_list[child as usize];
-                nodes.push(self.node_data(index, depth));
+                nodes.push(self.node_data(index));
                 stack.push((
                     nodes.len() - 1,
                     child_start[index as usize],
@@ -359,14 +354,14 @@ impl Request {
         nodes
     }
 
-    fn node_data(&self, index: u32, depth: u32) -> NodeData {
+    fn node_data(&self, index: u32) -> NodeData {
         let slot = self.slot(index);
         // SAFETY: called only from `build_tree`, which has `&mut self`.
         let end = unsafe { &*slot.end.get() };
         NodeData {
             name: slot.fixed.name,
             module: slot.fixed.module,
-            depth,
+            depth: slot.fixed.depth,
             subtree: 1,
             start_ticks: slot.fixed.start.ticks_since(self.started),
             wall_nanos: end.wall_nanos,

@@ -205,9 +205,9 @@ impl ExporterBuilder {
         let handle = recorder.handle();
         metrics::set_global_recorder(recorder)
             .map_err(|_| ExportError::RecorderAlreadyInstalled)?;
-        // This exporter publishes call counts and in-flight gauges before
-        // every render, so calls count in per-thread cells instead of
-        // updating shared counters.
+        // This exporter publishes call counts and in-flight gauges, and
+        // renders duration histograms, from per-thread cells at every render,
+        // so calls update no shared counter.
         histogram::configure(&self.buckets);
         handles::publish_at_scrape();
         if let Some(name) = &self.service_name {

@@ -275,32 +275,30 @@ impl SiteMetrics {
     #[inline(never)]
     fn add_edge(&self, caller: Option<&'static Callsite>, key: usize) -> &'static EdgeMetrics {
         let _serial = REGISTER.lock().unwrap_or_else(PoisonError::into_inner);
+        let (caller_function, caller_module) = caller.map_or(("", ""), |c| (c.name(), c.module()));
+        // Registered meanwhile, or another caller site with the same labels
+        // already has counters: share its cells, so both count into one series.
+        let mut twin = None;
         let mut cursor = self.edges.load(Ordering::Acquire).cast_const();
-        // SAFETY: every node was leaked below and is never freed.
+        // SAFETY: every node was leaked by `link_edge` and is never freed.
         while let Some(edge) = unsafe { cursor.as_ref() } {
             if edge.caller == key {
                 return edge;
             }
-            cursor = edge.next;
-        }
-        let (caller_function, caller_module) = caller.map_or(("", ""), |c| (c.name(), c.module()));
-        // Another caller site with the same labels already has counters:
-        // share its cells, so both count into the same series.
-        let mut cursor = self.edges.load(Ordering::Acquire).cast_const();
-        // SAFETY: as above.
-        while let Some(edge) = unsafe { cursor.as_ref() } {
             if edge.caller_function == caller_function && edge.caller_module == caller_module {
-                let twin = EdgeMetrics {
-                    caller: key,
-                    next: std::ptr::null(),
-                    ok: edge.ok.clone(),
-                    error: edge.error.clone(),
-                    cancelled: edge.cancelled.clone(),
-                    ..*edge
-                };
-                return self.link_edge(twin);
+                twin = Some(edge);
             }
             cursor = edge.next;
+        }
+        if let Some(edge) = twin {
+            return self.link_edge(EdgeMetrics {
+                caller: key,
+                next: std::ptr::null(),
+                ok: edge.ok.clone(),
+                error: edge.error.clone(),
+                cancelled: edge.cancelled.clone(),
+                ..*edge
+            });
         }
         let counter = |r: &dyn Recorder, result: &'static str| {
             let mut labels = self.labels.to_vec();

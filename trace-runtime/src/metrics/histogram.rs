@@ -26,7 +26,7 @@ struct Bounds {
 static BOUNDS: OnceLock<Bounds> = OnceLock::new();
 
 /// The help text of `function_calls_duration_seconds`.
-pub(crate) const HELP: &str = "Wall-clock duration of calls of traced functions.";
+const HELP: &str = "Wall-clock duration of calls of traced functions.";
 
 /// Sets the bucket bounds (validated by the exporter builder: finite,
 /// positive, increasing). Only the first call takes effect.
@@ -45,11 +45,12 @@ pub(crate) fn configure(seconds: &[f64]) {
     });
 }
 
-/// The cells of one series: a count per bucket (not cumulative, the last one
-/// for "above every bound") and the sum of wall times in nanoseconds.
+/// The cells of one series: a count per bound (not cumulative), a count of
+/// calls above every bound, and the sum of wall times in nanoseconds.
 pub(crate) struct DurationCells {
     bounds: &'static Bounds,
     buckets: Box<[CellId]>,
+    overflow: CellId,
     sum: CellId,
 }
 
@@ -57,12 +58,13 @@ impl DurationCells {
     /// Fresh cells, or `None` if no bounds were configured.
     pub(crate) fn allocate() -> Option<DurationCells> {
         let bounds = BOUNDS.get()?;
-        let len = u32::try_from(bounds.nanos.len() + 1).ok()?;
-        let first = CellId::allocate(len + 1);
+        let len = u32::try_from(bounds.nanos.len()).ok()?;
+        let first = CellId::allocate(len + 2);
         Some(DurationCells {
             bounds,
             buckets: (0..len).map(|i| first.offset(i)).collect(),
-            sum: first.offset(len),
+            overflow: first.offset(len),
+            sum: first.offset(len + 1),
         })
     }
 
@@ -70,13 +72,13 @@ impl DurationCells {
     #[inline]
     pub(crate) fn cells_for(&self, nanos: u64) -> (CellId, CellId) {
         // Tiny calls land in the first bucket: a linear scan stops at once.
-        let index = self
+        let bucket = self
             .bounds
             .nanos
             .iter()
-            .position(|&bound| nanos <= bound)
-            .unwrap_or(self.bounds.nanos.len());
-        let bucket = self.buckets.get(index).copied().unwrap_or(self.sum);
+            .zip(self.buckets.iter())
+            .find(|(&bound, _)| nanos <= bound)
+            .map_or(self.overflow, |(_, &cell)| cell);
         (bucket, self.sum)
     }
 
@@ -89,9 +91,7 @@ impl DurationCells {
             cumulative = cumulative.wrapping_add(striped::sum(*bucket));
             let _ = writeln!(out, "{name}_bucket{{{labels},le=\"{le}\"}} {cumulative}");
         }
-        if let Some(last) = self.buckets.last() {
-            cumulative = cumulative.wrapping_add(striped::sum(*last));
-        }
+        cumulative = cumulative.wrapping_add(striped::sum(self.overflow));
         let _ = writeln!(out, "{name}_bucket{{{labels},le=\"+Inf\"}} {cumulative}");
         // Exact below 2^53 ns (104 days of calls).
         #[allow(clippy::cast_precision_loss)]

@@ -171,7 +171,9 @@ thread_local! {
 #[inline]
 pub(crate) fn add_all<const N: usize>(updates: [(CellId, u64); N]) {
     let block = FAST.with(Cell::get);
-    // SAFETY: as in `add`.
+    // SAFETY: `FAST` is set from `OWNER`'s block while `OWNER` is alive and
+    // cleared at the start of `OWNER`'s destructor, so a non-null pointer
+    // points to a live block owned by this thread.
     if let Some(block) = unsafe { block.as_ref() } {
         for (id, delta) in updates {
             let cell = block.cell(id);
@@ -190,19 +192,7 @@ pub(crate) fn add_all<const N: usize>(updates: [(CellId, u64); N]) {
 /// Adds `delta` (wrapping) to cell `id` of this thread.
 #[inline]
 pub(crate) fn add(id: CellId, delta: u64) {
-    let block = FAST.with(Cell::get);
-    // SAFETY: `FAST` is set from `OWNER`'s block while `OWNER` is alive and
-    // cleared at the start of `OWNER`'s destructor, so a non-null pointer
-    // points to a live block owned by this thread.
-    if let Some(block) = unsafe { block.as_ref() } {
-        let cell = block.cell(id);
-        cell.store(
-            cell.load(Ordering::Relaxed).wrapping_add(delta),
-            Ordering::Relaxed,
-        );
-    } else {
-        add_slow(id, delta);
-    }
+    add_all([(id, delta)]);
 }
 
 #[cold]
