@@ -72,15 +72,15 @@ impl Callsite {
                 return cached;
             }
         }
-        self.register(recorder)
+        self.register()
     }
 
     #[cold]
     #[inline(never)]
-    fn register(&'static self, recorder: usize) -> &'static SiteMetrics {
-        // One `SiteMetrics` per (site, recorder), ever: counts published at
+    fn register(&'static self) -> &'static SiteMetrics {
+        // One `SiteMetrics` per (labels, recorder), ever: counts published at
         // scrape time live in it, so a second one would split them.
-        let metrics = SiteMetrics::find_or_register(self, recorder);
+        let metrics = SiteMetrics::find_or_register(self);
         self.metrics
             .store(std::ptr::from_ref(metrics).cast_mut(), Ordering::Release);
         metrics

@@ -203,16 +203,19 @@ impl ExporterBuilder {
     ) -> Result<PrometheusHandle, ExportError> {
         let recorder = prometheus.build_recorder();
         let handle = recorder.handle();
-        metrics::set_global_recorder(recorder)
-            .map_err(|_| ExportError::RecorderAlreadyInstalled)?;
         // This exporter publishes call counts and in-flight gauges, and
         // renders duration histograms, from per-thread cells at every render,
-        // so calls update no shared counter.
-        histogram::configure(&self.buckets);
-        handles::publish_at_scrape();
-        if let Some(name) = &self.service_name {
-            service::set(name.clone());
-        }
+        // so calls update no shared counter. No call site registers in
+        // between, so none gets shared handles or the wrong service name.
+        handles::install_published(|| {
+            metrics::set_global_recorder(recorder)
+                .map_err(|_| ExportError::RecorderAlreadyInstalled)?;
+            histogram::configure(&self.buckets);
+            if let Some(name) = &self.service_name {
+                service::set(name.clone());
+            }
+            Ok(())
+        })?;
         describe_and_announce(&self.version);
         let upkeep = handle.clone();
         let every = self.upkeep;

@@ -20,7 +20,12 @@ use crate::metrics::{names, service};
 /// An identity for the recorder `metrics` would use right now on this thread.
 #[inline]
 pub(crate) fn recorder_id() -> usize {
-    metrics::with_recorder(|r| std::ptr::from_ref(r).cast::<()>() as usize)
+    metrics::with_recorder(id_of)
+}
+
+/// The identity of `recorder`: its address.
+fn id_of(recorder: &dyn Recorder) -> usize {
+    std::ptr::from_ref(recorder).cast::<()>() as usize
 }
 
 /// Handles shared by all calls of the sites with one set of labels, under
@@ -66,10 +71,15 @@ static ALL_SITES: AtomicPtr<SiteMetrics> = AtomicPtr::new(std::ptr::null_mut());
 /// each (labels, recorder, caller) gets exactly one set of handles.
 static REGISTER: Mutex<()> = Mutex::new(());
 
-/// Switches the current recorder to publishing counts at scrape time; called
-/// by the exporter once its recorder is installed.
-pub(crate) fn publish_at_scrape() {
+/// Runs `install`, which installs a global recorder, and switches that
+/// recorder to publishing counts at scrape time. Registrations wait until
+/// both are done, so no call site registers under the new recorder with
+/// per-call handles.
+pub(crate) fn install_published<E>(install: impl FnOnce() -> Result<(), E>) -> Result<(), E> {
+    let _serial = REGISTER.lock().unwrap_or_else(PoisonError::into_inner);
+    install()?;
     PUBLISHED.store(recorder_id(), Ordering::Release);
+    Ok(())
 }
 
 /// Calls `f` on every site registered under the current recorder.
@@ -128,30 +138,33 @@ static METADATA: Metadata<'static> =
     Metadata::new(module_path!(), metrics::Level::INFO, Some(module_path!()));
 
 impl SiteMetrics {
-    /// The handles of `site`'s labels under `recorder`, registered if there
-    /// are none.
-    pub(crate) fn find_or_register(
-        site: &'static Callsite,
-        recorder: usize,
-    ) -> &'static SiteMetrics {
+    /// The handles of `site`'s labels under the current recorder, registered
+    /// if there are none. The recorder is read under the registration lock,
+    /// so the handles come from the recorder the result is keyed by, even
+    /// while a recorder is being installed.
+    pub(crate) fn find_or_register(site: &'static Callsite) -> &'static SiteMetrics {
         let _serial = REGISTER.lock().unwrap_or_else(PoisonError::into_inner);
         let labels = [
             Label::from_static_parts("function", site.name()),
             Label::from_static_parts("module", site.module()),
             Label::new("service_name", service::resolve(site.crate_name())),
         ];
-        let mut cursor = ALL_SITES.load(Ordering::Acquire).cast_const();
-        // SAFETY: every node was leaked by `leak` and is never freed.
-        while let Some(known) = unsafe { cursor.as_ref() } {
-            if known.recorder == recorder && known.labels == labels {
-                return known;
+        metrics::with_recorder(|r| {
+            let recorder = id_of(r);
+            let mut cursor = ALL_SITES.load(Ordering::Acquire).cast_const();
+            // SAFETY: every node was leaked by `leak` and is never freed.
+            while let Some(known) = unsafe { cursor.as_ref() } {
+                if known.recorder == recorder && known.labels == labels {
+                    return known;
+                }
+                cursor = known.next_site;
             }
-            cursor = known.next_site;
-        }
-        SiteMetrics::register(labels, recorder).leak()
+            SiteMetrics::register(labels, r).leak()
+        })
     }
 
-    fn register(labels: [Label; 3], recorder: usize) -> SiteMetrics {
+    fn register(labels: [Label; 3], r: &dyn Recorder) -> SiteMetrics {
+        let recorder = id_of(r);
         let published = (PUBLISHED.load(Ordering::Acquire) == recorder)
             .then(DurationCells::allocate)
             .flatten()
@@ -160,7 +173,7 @@ impl SiteMetrics {
                 duration,
                 label_text: label_text(&labels),
             });
-        metrics::with_recorder(|r| SiteMetrics {
+        SiteMetrics {
             recorder,
             // Published sites never touch the recorder's histogram: the
             // exporter renders theirs from `published.duration`.
@@ -180,7 +193,7 @@ impl SiteMetrics {
             edges: AtomicPtr::new(std::ptr::null_mut()),
             labels,
             next_site: std::ptr::null(),
-        })
+        }
     }
 
     /// Leaks `self` and links it into the list of all sites.
@@ -300,7 +313,13 @@ impl SiteMetrics {
                 ..*edge
             });
         }
+        // Counters come from this site's own recorder; if another one has
+        // been installed since, that recorder is out of reach and the
+        // (stale) edge counts nowhere.
         let counter = |r: &dyn Recorder, result: &'static str| {
+            if id_of(r) != self.recorder {
+                return Counter::noop();
+            }
             let mut labels = self.labels.to_vec();
             labels.push(Label::from_static_parts("result", result));
             labels.push(Label::from_static_parts("caller_function", caller_function));
