@@ -4,7 +4,8 @@
 # with the largest inclusive instruction counts (real symbols only, inlined
 # frames folded into their callers), as shares of the whole program.
 #
-#   bash benches/profile.sh [full|metrics|off] [requests] [sync|async]
+#   bash benches/profile.sh [full|metrics|off|bare] [requests] [sync|async]
+# (`bare` is the same workload without the attribute: the baseline.)
 # (perf would do, but its hardware counters are not available on our VMs.)
 set -euo pipefail
 
@@ -38,6 +39,7 @@ callgrind_annotate --auto=no --inclusive=yes --threshold=100 "$OUT" 2>/dev/null 
     END {
         # The requests: the sync root, or the executor driving the async one.
         root = sum["hot_path::ours::root"]
+        if (sum["hot_path::none::root"] > root) root = sum["hot_path::none::root"]
         if (sum["hot_path::exec::block_on"] > root) root = sum["hot_path::exec::block_on"]
         for (f in sum) printf "%d\t| %s | %d | %.1f%% | %.1f%% |\n", sum[f], f, sum[f], 100 * sum[f] / total, 100 * sum[f] / root
     }' | sort -t$'\t' -k1,1 -rn | cut -f2- |

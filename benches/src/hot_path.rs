@@ -2,10 +2,14 @@
 //! this project's workload (111 traced calls per request) in one mode for N
 //! requests and prints the time per traced call.
 //!
-//! `hot_path-<hash> [full|metrics|off] [requests] [sync|async]`; under
-//! `cargo bench` it runs 20 000 sync requests in full mode.
+//! `hot_path-<hash> [full|metrics|off|bare] [requests] [sync|async]`; `bare`
+//! runs the same functions without the attribute, the baseline the other
+//! modes' counts are compared with. Under `cargo bench` it runs 20 000 sync
+//! requests in full mode.
 
 mod exec;
+#[path = "peer/none.rs"]
+mod none;
 #[path = "peer/ours.rs"]
 mod ours;
 mod recorder;
@@ -20,17 +24,20 @@ fn main() {
         .filter(|a| a != "--bench")
         .collect();
     let arg = |i: usize, default: &'static str| args.get(i).map_or(default, String::as_str);
-    let mode = match arg(0, "full") {
-        "full" => ours::Mode::Full,
-        "metrics" => ours::Mode::MetricsOnly,
-        "off" => ours::Mode::Off,
-        other => panic!("unknown mode {other}: full, metrics or off"),
+    let (mode, bare) = match arg(0, "full") {
+        "full" => (ours::Mode::Full, false),
+        "metrics" => (ours::Mode::MetricsOnly, false),
+        "off" => (ours::Mode::Off, false),
+        "bare" => (ours::Mode::Off, true),
+        other => panic!("unknown mode {other}: full, metrics, off or bare"),
     };
     let requests: u64 = arg(1, "20000").parse().expect("a request count");
-    let request: fn(u64) -> u64 = match arg(2, "sync") {
-        "sync" => ours::root,
-        "async" => |x| exec::block_on(ours::root_async(x)),
-        other => panic!("unknown variant {other}: sync or async"),
+    let request: fn(u64) -> u64 = match (arg(2, "sync"), bare) {
+        ("sync", false) => ours::root,
+        ("async", false) => |x| exec::block_on(ours::root_async(x)),
+        ("sync", true) => none::root,
+        ("async", true) => |x| exec::block_on(none::root_async(x)),
+        (other, _) => panic!("unknown variant {other}: sync or async"),
     };
     let exporter = recorder::install();
     ours::setup(mode);
@@ -45,8 +52,13 @@ fn main() {
     std::hint::black_box(recorder::drain(&exporter));
     #[allow(clippy::cast_precision_loss)]
     let per_call = wall.as_nanos() as f64 / (requests * workload::CALLS_PER_REQUEST) as f64;
+    let mode = if bare {
+        "bare".to_owned()
+    } else {
+        format!("{mode:?}")
+    };
     println!(
-        "trace-runtime {mode:?} {}: {requests} requests, {per_call:.1} ns per traced call \
+        "trace-runtime {mode} {}: {requests} requests, {per_call:.1} ns per traced call \
          (body included)",
         arg(2, "sync")
     );

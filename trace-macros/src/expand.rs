@@ -49,17 +49,20 @@ pub fn instrument_body(target: &Target, block: &Block) -> Block {
     let body = match Kind::of(target.sig) {
         Kind::Async => {
             let hint = return_hint(&target.sig.output, ret_span);
+            // The body runs at the outer future's first poll, the moment
+            // the call would start, so the switch is read there: switched
+            // off, the body is awaited bare, with no wrapper state to keep.
             quote! {
                 #site
-                #private::Instrumented::new(
-                    &__TRACE_SITE,
-                    async move {
-                        #hint
-                        { #(#stmts)* }
-                    },
-                    #classify,
-                )
-                .await
+                let __trace_body = async move {
+                    #hint
+                    { #(#stmts)* }
+                };
+                if #private::is_enabled() {
+                    #private::Instrumented::enabled(&__TRACE_SITE, __trace_body, #classify).await
+                } else {
+                    __trace_body.await
+                }
             }
         }
         Kind::Sync => {

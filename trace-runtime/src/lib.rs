@@ -199,4 +199,5 @@ pub mod __private {
     pub use crate::call::instrumented::Instrumented;
     pub use crate::call::outcome::{AnyOutcome, Classify, ResultOutcome};
     pub use crate::callsite::Callsite;
+    pub use crate::config::is_enabled;
 }

@@ -29,7 +29,10 @@ pub struct Instrumented<F, C> {
 }
 
 enum State {
+    /// Starts at the first poll if instrumentation is on then.
     NotStarted,
+    /// Starts at the first poll: the caller has just checked the switch.
+    Starting,
     Running(AsyncCall),
     Finished,
     Disabled,
@@ -93,6 +96,16 @@ impl AsyncCall {
 }
 
 impl State {
+    /// Ends a running call dropped before completion.
+    #[cold]
+    #[inline(never)]
+    fn cancel(&mut self, site: &'static Callsite) {
+        if let State::Running(call) = self {
+            call.end(site, Instant::now(), Outcome::Cancelled);
+        }
+        self.finish();
+    }
+
     /// Marks the call finished and releases its place. A panic while ending
     /// the call leaves it running, so it is ended again (counted twice) when
     /// dropped, but its place is released exactly once, here.
@@ -122,6 +135,19 @@ where
             site,
             classify,
             state: State::NotStarted,
+        }
+    }
+
+    /// Like [`Instrumented::new`], for a caller that has just found
+    /// instrumentation on and polls right away (an `async fn`'s body), so
+    /// the first poll does not read the switch again.
+    #[inline]
+    pub fn enabled(site: &'static Callsite, inner: F, classify: C) -> Self {
+        Instrumented {
+            inner,
+            site,
+            classify,
+            state: State::Starting,
         }
     }
 }
@@ -159,6 +185,10 @@ where
         let this = unsafe { self.get_unchecked_mut() };
         match this.state {
             State::Running(_) => this.poll_running(cx),
+            State::Starting => {
+                AsyncCall::start(&mut this.state, this.site);
+                this.poll_running(cx)
+            }
             State::NotStarted if config::is_enabled() => {
                 AsyncCall::start(&mut this.state, this.site);
                 this.poll_running(cx)
@@ -227,10 +257,10 @@ where
 impl<F, C> Drop for Instrumented<F, C> {
     #[inline]
     fn drop(&mut self) {
-        // Only a running call has anything to end.
-        if let State::Running(call) = &self.state {
-            call.end(self.site, Instant::now(), Outcome::Cancelled);
-            self.state.finish();
+        // Only a running call has anything to end; the check inlines, the
+        // rest stays out of line.
+        if let State::Running(_) = self.state {
+            self.state.cancel(self.site);
         }
     }
 }
