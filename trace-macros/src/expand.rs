@@ -54,11 +54,12 @@ pub fn instrument_body(target: &Target, block: &Block) -> Block {
             // off, the body is awaited bare, with no wrapper state to keep.
             quote! {
                 #site
+                let __trace_on = #private::is_enabled();
                 let __trace_body = async move {
                     #hint
                     { #(#stmts)* }
                 };
-                if #private::is_enabled() {
+                if __trace_on {
                     #private::Instrumented::enabled(&__TRACE_SITE, __trace_body, #classify).await
                 } else {
                     __trace_body.await

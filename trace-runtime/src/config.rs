@@ -10,7 +10,9 @@ static MAX_NODES: AtomicUsize = AtomicUsize::new(DEFAULT_MAX_NODES);
 pub const DEFAULT_MAX_NODES: usize = 1000;
 
 /// Turns all instrumentation on (the default) or off at run time. While off, a
-/// traced call costs one atomic load and records nothing.
+/// traced call costs one atomic load and records nothing. A call is on or off
+/// for its whole life, as the switch was when it started: an async call
+/// suspended across a flip of the switch is recorded whole or not at all.
 ///
 /// ```
 /// trace_runtime::set_enabled(false);
