@@ -52,6 +52,8 @@ pub fn instrument_body(target: &Target, block: &Block) -> Block {
             // The body runs at the outer future's first poll, the moment
             // the call would start, so the switch is read there: switched
             // off, the body is awaited bare, with no wrapper state to keep.
+            // It is read before the body's future exists: a call between
+            // building and moving that future would give it a drop flag.
             quote! {
                 #site
                 let __trace_on = #private::is_enabled();
