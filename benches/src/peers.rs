@@ -1,13 +1,15 @@
 //! `cargo bench -p trace-benches --bench peers`: this project against its
 //! peers on the same workload in one run. Prints the per-call overhead table
-//! (wall and all-in CPU, sync and async), memory and contention figures,
-//! and the goals they meet.
+//! (wall and all-in CPU, sync and async), memory, contention and compile-time
+//! figures, and the goals they meet.
 //!
 //! Options (after `--`): `--rounds N` (default 5), `--window-ms N` (measured
 //! window per child, default 300), `--quick` (2 rounds of 100 ms, no memory
-//! test), `--skip-memory`, `--skip-contention`.
+//! or compile-time test), `--skip-memory`, `--skip-contention`,
+//! `--skip-compile-time`.
 
 mod child;
+mod compile_time;
 mod exec;
 mod peer;
 mod probe;
@@ -35,6 +37,10 @@ fn main() {
     let overheads = runner::overheads(&settings);
     let memory = settings.memory.then(runner::memory);
     let contention = settings.contention.then(|| runner::contention(&settings));
+    let compile = settings.compile_time.then(|| {
+        eprintln!("compile time: dev, then release");
+        [compile_time::measure(false), compile_time::measure(true)]
+    });
 
     println!(
         "\n## trace-runtime vs peers: {} rounds of {} ms per contender, median; {}\n",
@@ -49,7 +55,15 @@ fn main() {
     if let Some(rows) = &contention {
         report::contention(rows);
     }
-    report::goals(&overheads, memory.as_deref(), contention.as_deref());
+    if let Some(profiles) = &compile {
+        report::compile_time(profiles);
+    }
+    report::goals(
+        &overheads,
+        memory.as_deref(),
+        contention.as_deref(),
+        compile.as_ref(),
+    );
 }
 
 fn parse(args: &[String]) -> Settings {
@@ -58,6 +72,7 @@ fn parse(args: &[String]) -> Settings {
         window_ms: 300,
         memory: true,
         contention: true,
+        compile_time: true,
     };
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -73,9 +88,11 @@ fn parse(args: &[String]) -> Settings {
                 settings.rounds = 2;
                 settings.window_ms = 100;
                 settings.memory = false;
+                settings.compile_time = false;
             }
             "--skip-memory" => settings.memory = false,
             "--skip-contention" => settings.contention = false,
+            "--skip-compile-time" => settings.compile_time = false,
             other => panic!("unknown option {other}; see the top of benches/src/peers.rs"),
         }
     }

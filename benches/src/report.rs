@@ -1,8 +1,14 @@
 //! Prints the results as Markdown tables, and checks them against the goals
 //! of the performance issue.
 
+use crate::compile_time::CompileTime;
 use crate::peer::Peer;
 use crate::runner::{Contention, Overhead, Overheads};
+
+/// Compile-time results, dev then release profile.
+pub type CompileTimes = [Result<CompileTime, String>; 2];
+
+const PROFILES: [&str; 2] = ["dev", "release"];
 
 fn find<T: Copy>(rows: &[(Peer, T)], peer: Peer) -> Option<T> {
     rows.iter().find(|(p, _)| *p == peer).map(|(_, v)| *v)
@@ -97,6 +103,38 @@ pub fn contention(rows: &[(Peer, Contention)]) {
     );
 }
 
+/// The compile-time table: rebuild of a crate with 500 functions.
+pub fn compile_time(profiles: &CompileTimes) {
+    println!(
+        "### Compile time: 500 functions (every fifth async), warm dependencies, \
+         median of 3 rebuilds (s)\n"
+    );
+    println!("| attribute | dev | release |");
+    println!("|---|---:|---:|");
+    let cell = |profile: &Result<CompileTime, String>, pick: fn(&CompileTime) -> f64| {
+        profile
+            .as_ref()
+            .map_or_else(|_| "not measured".to_owned(), |t| format!("{:.2}", pick(t)))
+    };
+    for (name, pick) in [
+        ("none", (|t| t.none) as fn(&CompileTime) -> f64),
+        ("#[trace_runtime::trace]", |t| t.ours),
+        ("#[tracing::instrument]", |t| t.tracing),
+    ] {
+        println!(
+            "| {name} | {} | {} |",
+            cell(&profiles[0], pick),
+            cell(&profiles[1], pick)
+        );
+    }
+    println!();
+    for (name, profile) in PROFILES.iter().zip(profiles) {
+        if let Err(why) = profile {
+            println!("{name} profile not measured: {why}\n");
+        }
+    }
+}
+
 fn verdict(ok: bool) -> &'static str {
     if ok {
         "yes"
@@ -123,6 +161,7 @@ pub fn goals(
     results: &Overheads,
     memory: Option<&[(Peer, [f64; 2])]>,
     contention: Option<&[(Peer, Contention)]>,
+    compile: Option<&CompileTimes>,
 ) {
     let get = |peer| find(&results.peers, peer).unwrap_or([Overhead::default(); 2]);
     let ours = get(Peer::OursFull);
@@ -196,6 +235,16 @@ pub fn goals(
                     "",
                 );
             }
+        }
+    }
+    for (name, profile) in PROFILES.iter().zip(compile.into_iter().flatten()) {
+        if let Ok(t) = profile {
+            goal(
+                &format!("compile time, #[trace] ÷ #[tracing::instrument], {name}"),
+                t.ours / t.tracing,
+                1.0,
+                "",
+            );
         }
     }
     println!();

@@ -18,6 +18,8 @@ pub struct Settings {
     pub memory: bool,
     /// Run the two-thread contention test.
     pub contention: bool,
+    /// Run `compile_time.sh` for the dev and release profiles.
+    pub compile_time: bool,
 }
 
 /// Per-call overhead of one contender in one variant, in nanoseconds.
