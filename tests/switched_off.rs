@@ -13,6 +13,8 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
 use debug_recorder::{call_line, calls, install, ROOT};
+use futures::executor::block_on;
+use tokio::task::yield_now;
 use trace_runtime::{set_enabled, trace};
 use trace_suite::capture::{capture_trees, take_trees};
 
@@ -36,34 +38,8 @@ impl Drop for Switch {
     }
 }
 
-/// Returns `Pending` once, then `Ready`.
-#[derive(Default)]
-struct YieldOnce(bool);
-
-impl Future for YieldOnce {
-    type Output = ();
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.0 {
-            Poll::Ready(())
-        } else {
-            self.0 = true;
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
-    }
-}
-
 fn poll_once<F: Future>(future: Pin<&mut F>) -> Poll<F::Output> {
     future.poll(&mut Context::from_waker(Waker::noop()))
-}
-
-fn run<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    loop {
-        if let Poll::Ready(value) = poll_once(future.as_mut()) {
-            return value;
-        }
-    }
 }
 
 #[trace]
@@ -78,7 +54,7 @@ fn sync_root(x: u32) -> u32 {
 
 #[trace]
 async fn async_leaf(x: u32) -> u32 {
-    YieldOnce::default().await;
+    yield_now().await;
     x + 1
 }
 
@@ -98,8 +74,8 @@ fn switched_off_calls_record_nothing_and_switched_on_they_record_again() {
     set_enabled(false);
     assert!(!trace_runtime::is_enabled());
     assert_eq!(sync_root(1), 4);
-    assert_eq!(run(async_root(1)), 4);
-    assert_eq!(run(future_root(1)), 6);
+    assert_eq!(block_on(async_root(1)), 4);
+    assert_eq!(block_on(future_root(1)), 6);
     for function in [
         "sync_root",
         "sync_leaf",
@@ -113,8 +89,8 @@ fn switched_off_calls_record_nothing_and_switched_on_they_record_again() {
 
     set_enabled(true);
     assert_eq!(sync_root(1), 4);
-    assert_eq!(run(async_root(1)), 4);
-    assert_eq!(run(future_root(1)), 6);
+    assert_eq!(block_on(async_root(1)), 4);
+    assert_eq!(block_on(future_root(1)), 6);
     assert_eq!(
         calls("sync_root"),
         [call_line("sync_root", MODULE, "ok", ROOT, 1)]
@@ -153,20 +129,20 @@ fn switched_off_calls_record_nothing_and_switched_on_they_record_again() {
 
 #[trace]
 async fn started_on(x: u32) -> u32 {
-    YieldOnce::default().await;
+    yield_now().await;
     x
 }
 
 #[trace]
 async fn started_off(x: u32) -> u32 {
-    YieldOnce::default().await;
+    yield_now().await;
     x
 }
 
 #[trace]
 fn future_started_off(x: u32) -> impl Future<Output = u32> {
     async move {
-        YieldOnce::default().await;
+        yield_now().await;
         x
     }
 }

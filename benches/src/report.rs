@@ -1,7 +1,7 @@
 //! Prints the results as Markdown tables, and checks them against the goals
 //! of the performance issue.
 
-use crate::compile_time::CompileTime;
+use crate::compile_time::{CompileTime, ATTRIBUTES};
 use crate::peer::Peer;
 use crate::runner::{Contention, Overhead, Overheads};
 
@@ -111,21 +111,13 @@ pub fn compile_time(profiles: &CompileTimes) {
     );
     println!("| attribute | dev | release |");
     println!("|---|---:|---:|");
-    let cell = |profile: &Result<CompileTime, String>, pick: fn(&CompileTime) -> f64| {
-        profile
-            .as_ref()
-            .map_or_else(|_| "not measured".to_owned(), |t| format!("{:.2}", pick(t)))
-    };
-    for (name, pick) in [
-        ("none", (|t| t.none) as fn(&CompileTime) -> f64),
-        ("#[trace_runtime::trace]", |t| t.ours),
-        ("#[tracing::instrument]", |t| t.tracing),
-    ] {
-        println!(
-            "| {name} | {} | {} |",
-            cell(&profiles[0], pick),
-            cell(&profiles[1], pick)
-        );
+    for (i, name) in ATTRIBUTES.iter().enumerate() {
+        let [dev, release] = profiles.each_ref().map(|profile| {
+            profile
+                .as_ref()
+                .map_or_else(|_| "not measured".to_owned(), |t| format!("{:.2}", t.0[i]))
+        });
+        println!("| {name} | {dev} | {release} |");
     }
     println!();
     for (name, profile) in PROFILES.iter().zip(profiles) {
@@ -241,7 +233,7 @@ pub fn goals(
         if let Ok(t) = profile {
             goal(
                 &format!("compile time, #[trace] ÷ #[tracing::instrument], {name}"),
-                t.ours / t.tracing,
+                t.ratio(),
                 1.0,
                 "",
             );

@@ -96,14 +96,25 @@ impl AsyncCall {
 }
 
 impl State {
-    /// Ends a running call dropped before completion.
+    /// Ends a call that stops before its future completes: dropped
+    /// ([`Outcome::Cancelled`]) or unwound by a panic ([`Outcome::Panic`]).
+    #[cold]
+    #[inline(never)]
+    fn end_early(&mut self, site: &'static Callsite, outcome: Outcome) {
+        if let State::Running(call) = self {
+            call.end(site, Instant::now(), outcome);
+        }
+        self.finish();
+    }
+
+    /// [`State::end_early`] for a dropped call. Taking no outcome keeps the
+    /// drop glue that calls it one instruction smaller: callgrind counted
+    /// about one more instruction per switched-off async call with the
+    /// argument passed at the call site.
     #[cold]
     #[inline(never)]
     fn cancel(&mut self, site: &'static Callsite) {
-        if let State::Running(call) = self {
-            call.end(site, Instant::now(), Outcome::Cancelled);
-        }
-        self.finish();
+        self.end_early(site, Outcome::Cancelled);
     }
 
     /// Marks the call finished and releases its place. A panic while ending
@@ -163,10 +174,7 @@ impl Drop for PollGuard<'_> {
     fn drop(&mut self) {
         frame::restore(self.previous);
         if std::thread::panicking() {
-            if let State::Running(call) = &*self.state {
-                call.end(self.site, Instant::now(), Outcome::Panic);
-            }
-            self.state.finish();
+            self.state.end_early(self.site, Outcome::Panic);
         }
     }
 }
@@ -185,18 +193,14 @@ where
         let this = unsafe { self.get_unchecked_mut() };
         match this.state {
             State::Running(_) => this.poll_running(cx),
-            State::Starting => {
-                AsyncCall::start(&mut this.state, this.site);
-                this.poll_running(cx)
-            }
-            State::NotStarted if config::is_enabled() => {
-                AsyncCall::start(&mut this.state, this.site);
-                this.poll_running(cx)
-            }
-            State::NotStarted => {
+            State::NotStarted if !config::is_enabled() => {
                 this.state = State::Disabled;
                 // SAFETY: see above.
                 unsafe { Pin::new_unchecked(&mut this.inner) }.poll(cx)
+            }
+            State::NotStarted | State::Starting => {
+                AsyncCall::start(&mut this.state, this.site);
+                this.poll_running(cx)
             }
             // SAFETY: see above.
             State::Disabled | State::Finished => {
