@@ -55,8 +55,7 @@ fn never_slow() {}
 /// Runs `work` as a request named `name`; its tree, if any, is delivered
 /// before this returns (sync roots end on this thread).
 fn run(name: &'static str, work: impl FnOnce()) {
-    let _root = trace_runtime::request(name);
-    work();
+    trace_runtime::in_request(name, work);
 }
 
 #[test]

@@ -64,10 +64,7 @@ fn finished_trees_and_slow_calls_are_logged_as_tracing_events() {
         .init();
     capture_trees();
 
-    {
-        let _root = trace_runtime::request("GET /logged");
-        log_child(1);
-    }
+    trace_runtime::in_request("GET /logged", || log_child(1));
     let logged = buffer.take();
     let tree = one_tree("GET /logged");
     let expected = format!(" INFO {TREE_TARGET}: call tree\n{}", tree.render());
@@ -83,10 +80,7 @@ fn finished_trees_and_slow_calls_are_logged_as_tracing_events() {
         "one event: {logged}"
     );
 
-    {
-        let _root = trace_runtime::request("GET /logged-failed");
-        let _ = log_failing();
-    }
+    let _ = trace_runtime::in_request("GET /logged-failed", log_failing);
     let logged = buffer.take();
     let tree = one_tree("GET /logged-failed");
     let expected = format!(" WARN {TREE_TARGET}: call tree\n{}", tree.render());
@@ -95,10 +89,7 @@ fn finished_trees_and_slow_calls_are_logged_as_tracing_events() {
         "{logged:?} lacks {expected:?}"
     );
 
-    {
-        let _root = trace_runtime::request("GET /logged-slow");
-        log_slow();
-    }
+    trace_runtime::in_request("GET /logged-slow", log_slow);
     let logged = buffer.take();
     let tree = one_tree("GET /logged-slow");
     let (slow, rest) = logged.split_once('\n').unwrap();

@@ -58,10 +58,8 @@ fn assert_same(value: &Value, node: CallNode<'_>) {
 #[test]
 fn the_json_rendering_parses_back_to_the_same_tree() {
     capture_trees();
-    {
-        let _root = trace_runtime::request("GET /json \"quoted\"\tand\\escaped");
-        assert_eq!(json_parent(), Err("nope".into()));
-    }
+    let result = trace_runtime::in_request("GET /json \"quoted\"\tand\\escaped", json_parent);
+    assert_eq!(result, Err("nope".into()));
     let tree = one_tree("GET /json \"quoted\"\tand\\escaped");
     let parsed = json::parse(&tree.to_json()).expect("valid JSON");
     assert_eq!(parsed.get("uncounted").and_then(Value::as_u64), Some(0));
@@ -86,10 +84,7 @@ fn a_sink_that_makes_traced_calls_starts_new_roots_not_nodes_of_the_finished_tre
             }
         });
     });
-    {
-        let _root = trace_runtime::request("GET /reentrant");
-        json_child(1);
-    }
+    trace_runtime::in_request("GET /reentrant", || json_child(1));
     assert_snapshot!(render_normalised(&one_tree("GET /reentrant")), @r"
     GET /reentrant  <t>
       json_child    <t>
@@ -127,16 +122,12 @@ fn a_panicking_sink_neither_fails_the_traced_code_nor_starves_other_sinks() {
             }
         });
     });
-    // Delivered when the guard drops, on the normal path.
-    {
-        let _root = trace_runtime::request("GET /sink-panics");
-        json_child(1);
-    }
+    // Delivered when the request returns, on the normal path.
+    trace_runtime::in_request("GET /sink-panics", || json_child(1));
     // Delivered while the request itself unwinds: a second panic escaping a
     // destructor there would abort the process.
     let unwound = std::panic::catch_unwind(|| {
-        let _root = trace_runtime::request("GET /sink-panics too");
-        panics_under_a_panicking_sink();
+        trace_runtime::in_request("GET /sink-panics too", panics_under_a_panicking_sink);
     });
     assert!(unwound.is_err());
     assert_eq!(

@@ -1,6 +1,7 @@
 //! Spawned work: with the propagation helpers it nests under the call that
-//! spawned it (and the tree waits for it); without them it starts a root of
-//! its own and never joins the spawner's tree.
+//! spawned it while the spawner's request runs; without them it starts a
+//! root of its own and never joins the spawner's tree. A request's tree is
+//! delivered when the request's own work ends, whatever it spawned.
 #![warn(clippy::pedantic)]
 
 use std::sync::mpsc;
@@ -142,38 +143,43 @@ fn threads_nest_with_spawn_thread_or_a_trace_context_and_not_without() {
 }
 
 #[trace]
-fn detached_parent(go: mpsc::Receiver<()>) {
-    // Not joined: the thread outlives this call.
-    drop(trace_runtime::spawn_thread(move || {
-        go.recv().unwrap();
-        detached_child();
-    }));
+fn detached_parent(go: mpsc::Receiver<()>) -> std::thread::JoinHandle<()> {
+    let (started, wait_started) = mpsc::channel();
+    // Not joined by this call: the thread outlives it.
+    let worker = trace_runtime::spawn_thread(move || detached_worker(&started, &go));
+    wait_started.recv().unwrap();
+    worker
+}
+
+#[trace]
+fn detached_worker(started: &mpsc::Sender<()>, go: &mpsc::Receiver<()>) {
+    detached_child();
+    started.send(()).unwrap();
+    go.recv().unwrap();
+    detached_child();
 }
 
 #[trace]
 fn detached_child() {}
 
 #[test]
-fn a_tree_waits_for_spawned_work_that_outlives_its_root() {
+fn a_tree_is_delivered_when_its_root_ends_with_spawned_work_still_running() {
     capture_trees();
     let (go, wait) = mpsc::channel();
-    detached_parent(wait);
-    assert!(
-        take_trees("detached_parent").is_empty(),
-        "delivered while the spawned thread still runs"
-    );
-    go.send(()).unwrap();
+    let worker = detached_parent(wait);
+    // The root has returned; the worker still runs, blocked on `go`.
     let tree = one_tree("detached_parent");
-    let child = tree.root().children().next().unwrap();
-    assert!(
-        child.start().unwrap() >= tree.root().wall(),
-        "the child started after the root returned"
-    );
     assert_snapshot!(render_normalised(&tree), @r"
-    detached_parent   <t>
-      detached_child  <t>
+    detached_parent     <t>
+      detached_worker   <t>  unfinished
+        detached_child  <t>
     ");
-    assert!(take_trees("detached_child").is_empty());
+    // Calls the worker makes after the delivery start trees of their own.
+    go.send(()).unwrap();
+    worker.join().unwrap();
+    assert_snapshot!(render_normalised(&one_tree("detached_child")), @"detached_child  <t>");
+    assert!(take_trees("detached_parent").is_empty());
+    assert!(take_trees("detached_worker").is_empty());
 }
 
 #[trace]

@@ -1,5 +1,5 @@
 //! Call trees of sync code: nesting, `Err` marks, recursion, panics (and the
-//! context left behind by them), and roots opened with `request(...)`.
+//! context left behind by them), and roots opened with `in_request(...)`.
 #![warn(clippy::pedantic)]
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -51,8 +51,7 @@ impl AuditLog {
 #[test]
 fn the_issue_example_renders_as_an_aligned_tree() {
     capture_trees();
-    {
-        let _root = trace_runtime::request("GET /rooms");
+    trace_runtime::in_request("GET /rooms", || {
         let service = GameService {
             max_name: 16,
             disk_full: true,
@@ -63,7 +62,7 @@ fn the_issue_example_renders_as_an_aligned_tree() {
             Err("disk full, lobby not saved".into())
         );
         assert_eq!(audit.record("create_room"), 18);
-    }
+    });
     assert_snapshot!(render_normalised(&one_tree("GET /rooms")), @r"
     GET /rooms                      <t>
       GameService::create_room      <t>  err
@@ -220,12 +219,13 @@ fn a_caught_panic_restores_the_caller_as_the_current_call() {
 }
 
 #[test]
-fn a_panic_through_a_request_guard_marks_the_root_and_clears_the_context() {
+fn a_panic_through_a_request_root_marks_the_root_and_clears_the_context() {
     capture_trees();
     let result = catch_unwind(AssertUnwindSafe(|| {
-        let _root = trace_runtime::request("POST /panicking");
-        panic_step();
-        panic_outer()
+        trace_runtime::in_request("POST /panicking", || {
+            panic_step();
+            panic_outer()
+        })
     }));
     assert!(result.is_err());
     assert_snapshot!(render_normalised(&one_tree("POST /panicking")), @r"
@@ -236,10 +236,10 @@ fn a_panic_through_a_request_guard_marks_the_root_and_clears_the_context() {
           panic_step   <t>
           panic_inner  <t>  panic
     ");
-    {
-        let _root = trace_runtime::request("POST /after-panic");
-        assert_eq!(after_panic(), 7);
-    }
+    assert_eq!(
+        trace_runtime::in_request("POST /after-panic", after_panic),
+        7
+    );
     assert_snapshot!(render_normalised(&one_tree("POST /after-panic")), @r"
     POST /after-panic  <t>
       after_panic      <t>
@@ -248,17 +248,15 @@ fn a_panic_through_a_request_guard_marks_the_root_and_clears_the_context() {
 }
 
 #[test]
-fn request_guards_open_roots_and_nested_guards_open_separate_ones() {
+fn request_roots_open_trees_and_nested_roots_open_separate_ones() {
     capture_trees();
-    {
-        let _outer = trace_runtime::request("nightly job");
+    trace_runtime::in_request("nightly job", || {
         assert_eq!(query_order(1), 1);
-        {
-            let _inner = trace_runtime::request(String::from("nightly job: cleanup"));
-            assert_eq!(price_order(1), 2);
-        }
+        let price =
+            trace_runtime::in_request(String::from("nightly job: cleanup"), || price_order(1));
+        assert_eq!(price, 2);
         assert_eq!(order_total(2), 6);
-    }
+    });
     assert_snapshot!(render_normalised(&one_tree("nightly job")), @r"
     nightly job        <t>
       query_order      <t>
@@ -291,11 +289,10 @@ fn check_first(first: u32) -> Result<(), String> {
 #[test]
 fn err_is_marked_and_none_is_not() {
     capture_trees();
-    {
-        let _root = trace_runtime::request("GET /first");
+    trace_runtime::in_request("GET /first", || {
         assert_eq!(maybe_first(&[]), None);
         assert_eq!(maybe_first(&[0]), Some(1));
-    }
+    });
     let tree = one_tree("GET /first");
     assert!(tree.has_failure());
     assert_eq!(tree.call_count(), 4);
@@ -304,36 +301,5 @@ fn err_is_marked_and_none_is_not() {
       maybe_first    <t>
       maybe_first    <t>
         check_first  <t>  err
-    ");
-}
-
-#[trace]
-fn runs_callback(callback: impl FnOnce()) {
-    callback();
-    panic_step();
-}
-
-#[trace]
-fn after_moved_guard() -> u32 {
-    panic_step();
-    7
-}
-
-#[test]
-fn a_request_guard_dropped_inside_a_call_it_started_ends_the_request_safely() {
-    capture_trees();
-    let root = trace_runtime::request("GET /moved-guard");
-    // The guard ends while `runs_callback`, a call of its request, still runs.
-    runs_callback(move || drop(root));
-    // Once that call has returned, the caller's (empty) context is back.
-    assert_eq!(after_moved_guard(), 7);
-    assert_snapshot!(render_normalised(&one_tree("GET /moved-guard")), @r"
-    GET /moved-guard  <t>
-      runs_callback   <t>
-        panic_step    <t>
-    ");
-    assert_snapshot!(render_normalised(&one_tree("after_moved_guard")), @r"
-    after_moved_guard  <t>
-      panic_step       <t>
     ");
 }

@@ -483,11 +483,11 @@ async fn caller_labels_name_the_traced_parent_and_are_empty_for_roots() {
     install();
     assert_eq!(callers::branch(), 2);
     assert_eq!(callers::leaf(), 1);
-    {
-        // Directly under a user-opened root there is no calling function.
-        let _root = trace_runtime::request("caller labels test");
-        assert_eq!(callers::leaf(), 1);
-    }
+    // Directly under a user-opened root there is no calling function.
+    assert_eq!(
+        trace_runtime::in_request("caller labels test", callers::leaf),
+        1
+    );
     assert_eq!(callers::async_leaf().in_request("GET /callers").await, 1);
     assert_eq!(callers::spawner(true).await, 1);
     assert_eq!(callers::spawner(false).await, 1);

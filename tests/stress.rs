@@ -197,9 +197,10 @@ fn concurrent_sync_requests_on_plain_threads_keep_their_own_trees_and_counts() {
             std::thread::spawn(move || {
                 for i in 0..PER_THREAD {
                     let id = t * PER_THREAD + i;
-                    let _root = trace_runtime::request(format!("sync-req-{id}"));
                     let depth = id % 5;
-                    assert_eq!(sync_handle(id), depth * (depth + 1) / 2 + id);
+                    let handled =
+                        trace_runtime::in_request(format!("sync-req-{id}"), || sync_handle(id));
+                    assert_eq!(handled, depth * (depth + 1) / 2 + id);
                 }
             })
         })

@@ -71,9 +71,16 @@ pub fn instrument_body(target: &Target, block: &Block) -> Block {
         Kind::Sync => {
             let sync_outcome = outcome_of(quote!(&__trace_ret));
             let run = run_body(target, stmts, quote!(__trace_ret));
+            // A body run in place may leave early (`return`, `?`) without
+            // finishing the guard, so the guard tells that from a panic.
+            let enter = if target.track_caller {
+                quote!(enter_in_place)
+            } else {
+                quote!(enter)
+            };
             quote! {
                 #site
-                let __trace_call = #private::CallGuard::enter(&__TRACE_SITE);
+                let __trace_call = #private::CallGuard::#enter(&__TRACE_SITE);
                 #run
                 // Unreachable when the body diverges (ends in `loop`, `panic!`).
                 #[allow(unreachable_code)]

@@ -5,7 +5,6 @@
 //! reference VM, and every traced call reads it twice.
 
 use std::sync::OnceLock;
-use std::time::Duration;
 
 static CLOCK: OnceLock<quanta::Clock> = OnceLock::new();
 
@@ -14,8 +13,8 @@ fn clock() -> &'static quanta::Clock {
     CLOCK.get_or_init(quanta::Clock::new)
 }
 
-/// A raw clock reading.
-#[derive(Clone, Copy, Debug)]
+/// A raw clock reading; the default is the clock's zero.
+#[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Instant(u64);
 
 impl Instant {
@@ -23,12 +22,6 @@ impl Instant {
     #[inline]
     pub(crate) fn now() -> Instant {
         Instant(clock().raw())
-    }
-
-    /// Time from `earlier` to `self`, zero if `earlier` is later.
-    #[inline]
-    pub(crate) fn saturating_duration_since(self, earlier: Instant) -> Duration {
-        Duration::from_nanos(self.nanos_since(earlier))
     }
 
     /// Nanoseconds from `earlier` to `self`, zero if `earlier` is later.
@@ -42,12 +35,6 @@ impl Instant {
     #[inline]
     pub(crate) fn ticks_since(self, earlier: Instant) -> u64 {
         self.0.saturating_sub(earlier.0)
-    }
-
-    /// Time since `self`.
-    #[inline]
-    pub(crate) fn elapsed(self) -> Duration {
-        Instant::now().saturating_duration_since(self)
     }
 }
 

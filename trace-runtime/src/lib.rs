@@ -49,8 +49,8 @@
 //!
 //! # Call trees
 //!
-//! A request is the outermost traced call, or a root opened with [`request`]
-//! or [`TraceFutureExt::in_request`]. Nesting follows the code exactly across
+//! A request is the outermost traced call, or a root opened with
+//! [`in_request`] or [`TraceFutureExt::in_request`]. Nesting follows the code exactly across
 //! `.await`, `join!` and `select!`; spawned work joins the tree through
 //! [`TraceFutureExt::in_current_trace`], [`spawn`], [`spawn_blocking`] or
 //! [`spawn_thread`]. Finished trees are logged as `tracing` events with target
@@ -73,7 +73,9 @@ mod config;
 mod context;
 mod exporter;
 mod metrics;
+mod outcome;
 mod segments;
+mod sync;
 mod tree;
 
 /// Times, counts and traces every call of a function.
@@ -177,15 +179,16 @@ pub use trace_macros::trace;
 /// ```
 pub use trace_macros::instrument_all;
 
-pub use call::outcome::Outcome;
-pub use call::timing::SLOW_TARGET;
+pub use call::active::SLOW_TARGET;
+pub use call::future::InRequest;
 pub use config::{is_enabled, set_enabled, set_max_nodes, set_trees_enabled, DEFAULT_MAX_NODES};
 pub use context::propagate::{
     spawn, spawn_blocking, spawn_thread, InTrace, TraceContext, TraceFutureExt,
 };
-pub use context::root::{request, InRequest, RequestGuard};
+pub use context::root::in_request;
 pub use exporter::{ExportError, Exporter, ExporterBuilder, DEFAULT_LISTEN, DEFAULT_UPKEEP};
 pub use metrics::names::{BUILD_INFO, CALLS_TOTAL, CONCURRENT, DEFAULT_BUCKETS, DURATION_SECONDS};
+pub use outcome::Outcome;
 pub use tree::sink::{
     add_tree_sink, clear_tree_sinks, set_tree_filter, set_tree_logging, TreeFilter, TreeSink,
     TREE_TARGET,
@@ -195,9 +198,9 @@ pub use tree::{CallNode, CallTree};
 /// What macro expansions use. Not public API: may change in any release.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::call::future::Instrumented;
     pub use crate::call::guard::CallGuard;
-    pub use crate::call::instrumented::Instrumented;
-    pub use crate::call::outcome::{AnyOutcome, Classify, ResultOutcome};
     pub use crate::callsite::Callsite;
     pub use crate::config::is_enabled;
+    pub use crate::outcome::{AnyOutcome, Classify, ResultOutcome};
 }

@@ -1,7 +1,12 @@
-//! Index arithmetic of arrays stored in doubling segments that never move:
-//! segment `k` holds `FIRST << k` elements, so an array of `n` elements
-//! holds at most `2n` slots, and 27 segments cover `u32::MAX` indices.
-//! Used by a request's call nodes and by each thread's counter cells.
+//! Arrays that grow in doubling segments which never move: segment `k`
+//! holds `FIRST << k` elements, so an array of `n` elements holds at most
+//! `2n` slots, 27 segments cover `u32::MAX` indices, and a reference to an
+//! element stays valid while the array grows. A request's call nodes and
+//! each thread's counter cells live in one.
+
+use std::marker::PhantomData;
+
+use crate::sync::atomic::{AtomicPtr, Ordering};
 
 /// Elements in the first segment.
 pub(crate) const FIRST: usize = 64;
@@ -22,9 +27,105 @@ pub(crate) fn segment_len(segment: usize) -> usize {
     FIRST << segment
 }
 
+/// A growable array of `T`s that never move. Any thread may read or grow it
+/// through `&self`; elements start as `T::default()`.
+pub(crate) struct Segmented<T> {
+    segments: [AtomicPtr<T>; SEGMENTS],
+    /// Owns `T`s: `Send` and `Sync` as they are.
+    _owns: PhantomData<Box<[T]>>,
+}
+
+impl<T: Default> Segmented<T> {
+    /// An array with no segment allocated.
+    pub(crate) fn new() -> Self {
+        Segmented {
+            segments: std::array::from_fn(|_| AtomicPtr::new(std::ptr::null_mut())),
+            _owns: PhantomData,
+        }
+    }
+
+    /// Element `index`, or `None` if its segment was never allocated.
+    #[inline]
+    pub(crate) fn get(&self, index: usize) -> Option<&T> {
+        let (segment, offset) = locate(index);
+        let base = self.segments[segment].load(Ordering::Acquire);
+        // SAFETY: a non-null `base` was stored by `grow` from a boxed slice
+        // of `segment_len(segment)` elements, `offset` is below that length,
+        // and segments are freed only by `clear`/`drop`, which no `&T`
+        // handed out by `self` may outlive (`clear`'s contract).
+        unsafe { base.as_ref().map(|_| &*base.add(offset)) }
+    }
+
+    /// Element `index`, allocating its segment if needed.
+    #[inline]
+    pub(crate) fn get_or_grow(&self, index: usize) -> &T {
+        loop {
+            if let Some(element) = self.get(index) {
+                return element;
+            }
+            self.grow(locate(index).0);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn grow(&self, segment: usize) {
+        let fresh: Box<[T]> = (0..segment_len(segment)).map(|_| T::default()).collect();
+        let fresh = Box::into_raw(fresh).cast::<T>();
+        // Another thread may have grown it meanwhile: keep theirs.
+        let installed = self.segments[segment].compare_exchange(
+            std::ptr::null_mut(),
+            fresh,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        );
+        if installed.is_err() {
+            drop(Self::boxed(fresh, segment));
+        }
+    }
+
+    /// Frees every segment; the array reads as empty afterwards.
+    ///
+    /// # Safety
+    /// No reference returned by [`get`](Self::get) or
+    /// [`get_or_grow`](Self::get_or_grow) is alive, and no other thread
+    /// uses the array during the call.
+    pub(crate) unsafe fn clear(&self) {
+        for (segment, base) in self.segments.iter().enumerate() {
+            let base = base.swap(std::ptr::null_mut(), Ordering::AcqRel);
+            if !base.is_null() {
+                drop(Self::boxed(base, segment));
+            }
+        }
+    }
+
+    /// Takes back a segment allocated by `grow`.
+    fn boxed(base: *mut T, segment: usize) -> Box<[T]> {
+        let slice = std::ptr::slice_from_raw_parts_mut(base, segment_len(segment));
+        // SAFETY: `base` came from `Box::into_raw` of a boxed slice of this
+        // length in `grow`, and the caller has unlinked it, so it is freed
+        // exactly once.
+        unsafe { Box::from_raw(slice) }
+    }
+}
+
+impl<T> Drop for Segmented<T> {
+    fn drop(&mut self) {
+        // `&mut self`: nobody else can hold an element.
+        for (segment, base) in self.segments.iter().enumerate() {
+            let base = base.load(Ordering::Acquire);
+            if !base.is_null() {
+                let slice = std::ptr::slice_from_raw_parts_mut(base, segment_len(segment));
+                // SAFETY: as in `boxed`; `drop` runs once.
+                drop(unsafe { Box::from_raw(slice) });
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{locate, segment_len, FIRST, SEGMENTS};
+    use super::{locate, segment_len, Segmented, FIRST, SEGMENTS};
 
     #[test]
     fn segments_tile_the_index_space() {
@@ -42,5 +143,37 @@ mod tests {
         }
         let (last, _) = locate(u32::MAX as usize);
         assert!(last < SEGMENTS);
+    }
+
+    #[test]
+    fn elements_stay_put_while_the_array_grows() {
+        let array: Segmented<std::sync::atomic::AtomicU64> = Segmented::new();
+        assert!(array.get(5).is_none());
+        let first = array.get_or_grow(5);
+        first.store(7, std::sync::atomic::Ordering::Relaxed);
+        let far = array.get_or_grow(10_000);
+        far.store(9, std::sync::atomic::Ordering::Relaxed);
+        assert!(std::ptr::eq(first, array.get(5).unwrap()));
+        assert_eq!(
+            array
+                .get(5)
+                .unwrap()
+                .load(std::sync::atomic::Ordering::Relaxed),
+            7
+        );
+        assert_eq!(
+            array
+                .get(10_000)
+                .unwrap()
+                .load(std::sync::atomic::Ordering::Relaxed),
+            9
+        );
+        assert!(
+            array.get(200).is_none(),
+            "a segment between them stays unallocated"
+        );
+        // SAFETY: no element reference is used past this point.
+        unsafe { array.clear() };
+        assert!(array.get(5).is_none());
     }
 }

@@ -1,131 +1,111 @@
 //! A sync traced call: a guard on the stack of the traced function.
-//!
-//! The call's state is built in place in the guard and ended through a
-//! reference, never moved: it is a few words, and copying it in and out of
-//! `Option`s on every call showed up in profiles.
 
-use std::mem::ManuallyDrop;
-
-use crate::call::outcome::Outcome;
-use crate::call::timing::{end_call, CallMetrics};
+use crate::call::active::{ActiveCall, Opening};
 use crate::callsite::Callsite;
 use crate::clock::Instant;
 use crate::config;
 use crate::context::frame::{self, Frame};
-use crate::context::membership::Place;
+use crate::outcome::Outcome;
 
-/// Times one sync call; the expansion calls [`finish`](CallGuard::finish) with
-/// the outcome, and a drop without `finish` (a panic unwinding through the
-/// function) records [`Outcome::Panic`].
+/// Times one sync call; the expansion calls [`finish`](CallGuard::finish)
+/// with the outcome. A drop without `finish` means the function is
+/// unwinding, and records [`Outcome::Panic`]; for bodies that run in place
+/// (`#[track_caller]`, see [`enter_in_place`](CallGuard::enter_in_place)) it
+/// may also be an early `return`.
 #[must_use = "dropping the guard ends the call"]
 pub struct CallGuard {
-    /// Ended (and its contents dropped) exactly once, by `finish` or `drop`.
-    call: ManuallyDrop<Option<SyncCall>>,
+    call: Option<SyncCall>,
 }
 
 struct SyncCall {
-    site: &'static Callsite,
-    metrics: CallMetrics,
-    start: Instant,
+    active: ActiveCall,
+    /// The caller's frame, current again when the call ends.
     parent: Frame,
-    place: Place,
+    /// For bodies run in place: whether the thread was already panicking
+    /// when the call started, so a drop then is an early exit, not a panic.
+    panicking_at_start: Option<bool>,
 }
 
 impl CallGuard {
-    /// Starts a call of `site`: becomes the current frame until finished.
-    /// While instrumentation is switched off this is one relaxed load.
+    /// Starts a call of `site` whose body runs in a closure, so the guard is
+    /// always finished unless the body unwinds. While instrumentation is
+    /// switched off this is one relaxed load.
     #[inline(always)]
     pub fn enter(site: &'static Callsite) -> CallGuard {
         if config::is_enabled() {
-            SyncCall::start(site)
+            SyncCall::start(site, None)
         } else {
-            CallGuard {
-                call: ManuallyDrop::new(None),
-            }
+            CallGuard { call: None }
+        }
+    }
+
+    /// Like [`enter`](CallGuard::enter), for a body that runs in place and
+    /// may leave early by `return` or `?`: the guard's drop then counts the
+    /// call as [`Outcome::Ok`] unless a panic started during the call.
+    #[inline(always)]
+    pub fn enter_in_place(site: &'static Callsite) -> CallGuard {
+        if config::is_enabled() {
+            SyncCall::start(site, Some(std::thread::panicking()))
+        } else {
+            CallGuard { call: None }
         }
     }
 
     /// Ends the call with `outcome`.
     #[inline(always)]
-    pub fn finish(self, outcome: Outcome) {
-        // Not dropped: the call ends here instead.
-        let mut this = ManuallyDrop::new(self);
-        if let Some(call) = &mut *this.call {
-            // SAFETY: `this` is never used or dropped again.
-            unsafe { call.end(outcome) };
+    pub fn finish(mut self, outcome: Outcome) {
+        if let Some(call) = &mut self.call {
+            call.end(outcome);
         }
+        // Ended: the drop has nothing left to do.
+        self.call = None;
     }
 }
 
 impl Drop for CallGuard {
     #[inline(always)]
     fn drop(&mut self) {
-        if let Some(call) = &mut *self.call {
-            // SAFETY: `self.call` is `ManuallyDrop` and never used again.
-            unsafe { call.end_unfinished() };
+        if let Some(call) = &mut self.call {
+            call.end_unfinished();
         }
     }
 }
 
 impl SyncCall {
     /// Returns the whole guard, so the state is written straight into the
-    /// caller's frame.
+    /// traced function's stack frame.
     #[inline(never)]
-    fn start(site: &'static Callsite) -> CallGuard {
+    fn start(site: &'static Callsite, panicking_at_start: Option<bool>) -> CallGuard {
         let parent = frame::current();
-        let metrics = CallMetrics::begin(site, parent.site);
-        let start = Instant::now();
-        let place = Place::open(parent, site, start);
-        let (request, node) = place.frame_parts();
-        frame::replace(Frame {
-            site: Some(site),
-            request,
-            node,
-        });
+        let active = ActiveCall::start(Opening::Traced(site), parent, false);
+        frame::replace(active.frame);
         CallGuard {
-            call: ManuallyDrop::new(Some(SyncCall {
-                site,
-                metrics,
-                start,
+            call: Some(SyncCall {
+                active,
                 parent,
-                place,
-            })),
+                panicking_at_start,
+            }),
         }
     }
 
-    /// A guard dropped without `finish`: the function is unwinding (or, for
-    /// `-> !` functions, left by other means).
-    ///
-    /// # Safety
-    /// As for [`end`](SyncCall::end).
+    /// A guard dropped without `finish`.
     #[cold]
     #[inline(never)]
-    unsafe fn end_unfinished(&mut self) {
-        let outcome = if std::thread::panicking() {
-            Outcome::Panic
-        } else {
-            Outcome::Ok
+    fn end_unfinished(&mut self) {
+        let outcome = match self.panicking_at_start {
+            // The body runs in a closure: only an unwind skips `finish`.
+            None => Outcome::Panic,
+            Some(was) if std::thread::panicking() && !was => Outcome::Panic,
+            Some(_) => Outcome::Ok,
         };
-        // SAFETY: upheld by the caller.
-        unsafe { self.end(outcome) };
+        self.end(outcome);
     }
 
-    /// Ends the call and drops its place (releasing a root's request).
-    ///
-    /// # Safety
-    /// Called at most once, and `self` is neither used nor dropped afterwards.
+    /// Ends the call and lets go of its tree (delivering a root's).
     #[inline(never)]
-    unsafe fn end(&mut self, outcome: Outcome) {
-        let wall_nanos = Instant::now().nanos_since(self.start);
-        let (request, node) = self.place.frame_parts();
-        // SAFETY: the request is kept alive by this call (root) or by a frame
-        // further down this thread's stack (child), which outlives this call.
-        let request = unsafe { request.as_ref() };
-        let node = request.map(|request| (request, node));
-        end_call(self.metrics, self.site, wall_nanos, None, outcome, node);
+    fn end(&mut self, outcome: Outcome) {
+        self.active.end(Instant::now(), None, outcome);
         frame::restore(self.parent);
-        // Dropping a root's request here delivers its tree.
-        // SAFETY: read once; the caller never drops or uses `self` again.
-        drop(unsafe { std::ptr::read(&raw const self.place) });
+        self.active.release();
     }
 }

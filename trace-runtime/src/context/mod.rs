@@ -1,5 +1,5 @@
 //! The trace context: which call is running on this thread right now, and the
-//! request its call tree belongs to.
+//! tree its children go in.
 //!
 //! Like `AsyncLocalStorage`, but explicit: sync calls set the thread's current
 //! [`frame`] for their duration; async calls set it for the duration of each
@@ -7,8 +7,5 @@
 //! worker threads always see their own parent.
 
 pub(crate) mod frame;
-pub(crate) mod membership;
 pub(crate) mod propagate;
-pub(crate) mod request;
 pub(crate) mod root;
-pub(crate) mod spin;

@@ -3,19 +3,21 @@
 //! `tokio::spawn`, `spawn_blocking` and `std::thread::spawn` start with an
 //! empty context, so work spawned without these helpers becomes a root of its
 //! own and never joins a stranger's tree. With them, it nests under the call
-//! that spawned it, and that request's tree waits for it before it is
-//! delivered.
+//! that spawned it while that call's request runs. The request's tree is
+//! delivered when the request's own work ends: spawned work still running
+//! then shows as unfinished, and its later calls start trees of their own.
 
 use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use pin_project_lite::pin_project;
+
+use crate::call::future::InRequest;
 use crate::callsite::Callsite;
-use crate::context::frame::{self, Frame, Restore};
-use crate::context::request::{NodeId, Request};
-use crate::context::root::InRequest;
+use crate::context::frame::{self, Enter, Frame};
+use crate::tree::live::{NodeId, TreeRef};
 
 /// The current call, captured so it can become the parent of work that runs
 /// elsewhere (another task or thread). `Send + Sync`.
@@ -35,7 +37,7 @@ use crate::context::root::InRequest;
 #[derive(Clone)]
 pub struct TraceContext {
     site: Option<&'static Callsite>,
-    place: Option<(Arc<Request>, NodeId)>,
+    place: Option<(TreeRef, NodeId)>,
 }
 
 impl TraceContext {
@@ -43,17 +45,8 @@ impl TraceContext {
     #[must_use]
     pub fn current() -> TraceContext {
         let frame = frame::current();
-        let place = if frame.request.is_null() {
-            None
-        } else {
-            // SAFETY: the current frame's request is kept alive by whoever set
-            // the frame, so its strong count is at least one.
-            let request = unsafe {
-                Arc::increment_strong_count(frame.request);
-                Arc::from_raw(frame.request)
-            };
-            Some((request, frame.node))
-        };
+        // SAFETY: `frame` is the current frame.
+        let place = unsafe { frame.tree() }.map(|tree| (TreeRef::hold(tree, true), frame.node));
         TraceContext {
             site: frame.site,
             place,
@@ -61,19 +54,24 @@ impl TraceContext {
     }
 
     /// Runs `f` with this context as the current call.
+    ///
+    /// ```
+    /// let ctx = trace_runtime::TraceContext::current();
+    /// assert_eq!(ctx.run(|| 1 + 1), 2);
+    /// ```
     pub fn run<R>(&self, f: impl FnOnce() -> R) -> R {
-        let _restore = Restore(frame::replace(self.frame()));
+        let _enter = Enter::new(self.frame());
         f()
     }
 
-    /// The frame this context stands for; its request is kept alive by
-    /// `self`, so it stays valid as long as `self` does.
+    /// The frame this context stands for; its tree is kept alive by `self`.
     fn frame(&self) -> Frame {
         match &self.place {
-            Some((request, node)) => Frame {
+            Some((holder, node)) => Frame {
                 site: self.site,
-                request: Arc::as_ptr(request),
+                tree: std::ptr::from_ref(holder.tree()),
                 node: *node,
+                detached: holder.is_detached(),
             },
             None => Frame {
                 site: self.site,
@@ -83,6 +81,13 @@ impl TraceContext {
     }
 
     /// Wraps `future` so each of its polls runs in this context.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let ctx = trace_runtime::TraceContext::current();
+    /// assert_eq!(ctx.attach(async { 3 }).await, 3);
+    /// # });
+    /// ```
     pub fn attach<F: Future>(self, future: F) -> InTrace<F> {
         InTrace {
             inner: future,
@@ -91,23 +96,25 @@ impl TraceContext {
     }
 }
 
-/// A future polled inside a captured [`TraceContext`]; see
-/// [`TraceFutureExt::in_current_trace`].
-#[must_use = "futures do nothing unless polled"]
-pub struct InTrace<F> {
-    inner: F,
-    context: TraceContext,
+pin_project! {
+    /// A future polled inside a captured [`TraceContext`]; see
+    /// [`TraceFutureExt::in_current_trace`].
+    #[must_use = "futures do nothing unless polled"]
+    pub struct InTrace<F> {
+        #[pin]
+        inner: F,
+        // After `inner`: the calls inside end before the context lets go.
+        context: TraceContext,
+    }
 }
 
 impl<F: Future> Future for InTrace<F> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        // SAFETY: `inner` is never moved; `context` is not pinned.
-        let this = unsafe { self.get_unchecked_mut() };
-        let _restore = Restore(frame::replace(this.context.frame()));
-        // SAFETY: see above.
-        unsafe { Pin::new_unchecked(&mut this.inner) }.poll(cx)
+        let this = self.project();
+        let _enter = Enter::new(this.context.frame());
+        this.inner.poll(cx)
     }
 }
 
@@ -157,6 +164,14 @@ impl<F: Future> TraceFutureExt for F {}
 
 /// `tokio::spawn` that keeps the spawned task in the current call's tree.
 ///
+/// ```
+/// #[trace_runtime::trace]
+/// async fn child() -> u8 { 4 }
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// assert_eq!(trace_runtime::spawn(child()).await.unwrap(), 4);
+/// # });
+/// ```
+///
 /// # Panics
 /// Like `tokio::spawn`, when called outside a tokio runtime.
 pub fn spawn<F>(future: F) -> tokio::task::JoinHandle<F::Output>
@@ -168,6 +183,14 @@ where
 }
 
 /// `tokio::task::spawn_blocking` that keeps the closure in the current call's tree.
+///
+/// ```
+/// #[trace_runtime::trace]
+/// fn work() -> u8 { 5 }
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// assert_eq!(trace_runtime::spawn_blocking(work).await.unwrap(), 5);
+/// # });
+/// ```
 ///
 /// # Panics
 /// Like `tokio::task::spawn_blocking`, when called outside a tokio runtime.

@@ -11,11 +11,11 @@ use std::sync::{Mutex, PoisonError};
 use metrics::{Counter, Gauge, Histogram, Key, Label, Metadata, Recorder};
 use metrics_exporter_prometheus::formatting::sanitize_label_value;
 
-use crate::call::outcome::Outcome;
 use crate::callsite::Callsite;
 use crate::metrics::histogram::{self, DurationCells};
 use crate::metrics::striped::{self, CellId};
 use crate::metrics::{names, service};
+use crate::outcome::Outcome;
 
 /// An identity for the recorder `metrics` would use right now on this thread.
 #[inline]

@@ -17,6 +17,7 @@
 //! the OpenTelemetry / autometrics convention, so dashboards and alert rules
 //! written for it work unchanged.
 
+pub(crate) mod call;
 pub(crate) mod handles;
 pub(crate) mod histogram;
 pub mod names;

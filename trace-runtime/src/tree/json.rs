@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::call::outcome::Outcome;
+use crate::outcome::Outcome;
 use crate::tree::{CallNode, CallTree};
 
 impl CallTree {

@@ -4,15 +4,17 @@
 //! depth and the size of its subtree, so building, walking and dropping it
 //! each touch one allocation. [`CallNode`] is a cheap view into it.
 
+pub(crate) mod holders;
 pub(crate) mod json;
+pub(crate) mod live;
 pub(crate) mod render;
 pub(crate) mod sink;
 
 use std::borrow::Cow;
 use std::time::Duration;
 
-use crate::call::outcome::Outcome;
 use crate::clock;
+use crate::outcome::Outcome;
 
 /// The calls of one finished request.
 ///
@@ -21,7 +23,7 @@ use crate::clock;
 /// [`to_json`](CallTree::to_json), or walk it from [`root`](CallTree::root).
 #[derive(Clone, Debug)]
 pub struct CallTree {
-    /// The root's name, which may be owned (`request(format!(..))`).
+    /// The root's name, which may be owned (`in_request(format!(..), ..)`).
     root_name: Cow<'static, str>,
     nodes: Vec<NodeData>,
     uncounted: u64,
@@ -74,7 +76,7 @@ impl CallTree {
     }
 
     /// The request root: the outermost traced call, or a root opened by
-    /// [`request`](crate::request) / [`in_request`](crate::TraceFutureExt::in_request).
+    /// [`in_request`](crate::in_request) / [`in_request`](crate::TraceFutureExt::in_request).
     #[must_use]
     pub fn root(&self) -> CallNode<'_> {
         CallNode {

@@ -15,7 +15,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use crate::call::outcome::Outcome;
+use crate::outcome::Outcome;
 use crate::tree::{CallNode, CallTree};
 
 impl CallTree {

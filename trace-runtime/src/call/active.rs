@@ -1,0 +1,172 @@
+//! What every traced call does, sync or async: at its start it reads the
+//! current frame (its caller), counts itself in flight, reads the clock and
+//! opens its node in the caller's tree (or starts a tree of its own); at its
+//! end it reads the clock, records its metrics, closes its node and lets go
+//! of its tree, which delivers the tree if it was the tree's last attached
+//! holder.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use crate::callsite::Callsite;
+use crate::clock::Instant;
+use crate::context::frame::Frame;
+use crate::metrics::call::CallMetrics;
+use crate::outcome::Outcome;
+use crate::tree::live::{Closing, NodeId, TreeRef};
+
+/// The `tracing` target of the event logged for each slow call.
+pub const SLOW_TARGET: &str = "trace_runtime::slow";
+
+/// What starts: a traced function, or a root the user opened by name.
+pub(crate) enum Opening {
+    Traced(&'static Callsite),
+    Root(Cow<'static, str>),
+}
+
+/// A running call.
+pub(crate) struct ActiveCall {
+    /// `None` for a user-opened root, which has no metrics.
+    site: Option<(&'static Callsite, CallMetrics)>,
+    pub(crate) start: Instant,
+    /// The frame this call makes current while it runs.
+    pub(crate) frame: Frame,
+    /// Keeps `frame`'s tree alive: roots and async calls hold their tree;
+    /// sync children borrow it from their caller, which outlives them.
+    holder: Option<TreeRef>,
+}
+
+impl ActiveCall {
+    /// Starts a call under `parent`, the current frame. An async call
+    /// (`holds`) holds its tree, since it may outlive its caller's frame.
+    #[inline]
+    pub(crate) fn start(opening: Opening, parent: Frame, holds: bool) -> ActiveCall {
+        match opening {
+            Opening::Traced(site) => {
+                let metrics = CallMetrics::begin(site, parent.site);
+                let start = Instant::now();
+                let (frame, holder) = open(site, parent, start, holds);
+                ActiveCall {
+                    site: Some((site, metrics)),
+                    start,
+                    frame,
+                    holder,
+                }
+            }
+            Opening::Root(name) => {
+                let start = Instant::now();
+                let holder = TreeRef::new_root(name, "", start);
+                ActiveCall {
+                    site: None,
+                    start,
+                    frame: root_frame(None, holder.as_ref()),
+                    holder,
+                }
+            }
+        }
+    }
+
+    /// Whether the call has a node in a tree.
+    #[inline]
+    pub(crate) fn in_tree(&self) -> bool {
+        !self.frame.tree.is_null()
+    }
+
+    /// Records the end of the call at `end` (busy time for async calls). The
+    /// caller restores its frame, then calls [`release`](Self::release).
+    #[inline]
+    pub(crate) fn end(&self, end: Instant, busy_nanos: Option<u64>, outcome: Outcome) {
+        let wall_nanos = end.nanos_since(self.start);
+        let site = self.site.map(|(site, metrics)| {
+            metrics.end(site, wall_nanos, outcome);
+            if let Some(limit) = site.slow_nanos() {
+                if wall_nanos >= limit {
+                    log_slow(site, wall_nanos, limit);
+                }
+            }
+            site
+        });
+        // SAFETY: `self.frame` is this call's own frame; its tree is kept
+        // alive by `self.holder`, or by the caller of this sync call, which
+        // is still running on this thread.
+        if let Some(tree) = unsafe { self.frame.tree() } {
+            let closing = Closing {
+                wall_nanos,
+                busy_nanos,
+                outcome,
+            };
+            tree.close(self.frame.node, site, &closing, self.frame.detached);
+        }
+    }
+
+    /// Lets go of the call's tree: if this was its last attached holder, the
+    /// tree is delivered now. Call with the caller's frame current.
+    #[inline]
+    pub(crate) fn release(&mut self) {
+        self.frame.tree = std::ptr::null();
+        drop(self.holder.take());
+    }
+}
+
+/// The frame of a tree's root.
+fn root_frame(site: Option<&'static Callsite>, holder: Option<&TreeRef>) -> Frame {
+    Frame {
+        site,
+        tree: holder.map_or(std::ptr::null(), |h| std::ptr::from_ref(h.tree())),
+        node: NodeId::ROOT,
+        detached: false,
+    }
+}
+
+/// Where a starting call of `site`, whose caller is `parent`, goes in a tree:
+/// its frame, and its hold on the tree if it takes one.
+#[inline]
+fn open(
+    site: &'static Callsite,
+    parent: Frame,
+    start: Instant,
+    holds: bool,
+) -> (Frame, Option<TreeRef>) {
+    let untracked = Frame {
+        site: Some(site),
+        ..Frame::EMPTY
+    };
+    if !crate::config::trees_enabled() {
+        return (untracked, None);
+    }
+    // SAFETY: `parent` is the current frame.
+    if let Some(tree) = unsafe { parent.tree() } {
+        if let Some(node) = tree.open(parent.node, site, start) {
+            let frame = Frame {
+                site: Some(site),
+                tree: parent.tree,
+                node,
+                detached: parent.detached,
+            };
+            let holder = holds.then(|| TreeRef::hold(tree, parent.detached));
+            return (frame, holder);
+        }
+        // Delivered already (the caller is spawned work that outlived its
+        // request): this call starts a tree of its own.
+    } else if parent.site.is_some() {
+        // A caller without a tree has chosen not to collect one.
+        return (untracked, None);
+    }
+    let holder = TreeRef::new_root(Cow::Borrowed(site.name()), site.module(), start);
+    (root_frame(Some(site), holder.as_ref()), holder)
+}
+
+#[cold]
+fn log_slow(site: &'static Callsite, wall_nanos: u64, limit: u64) {
+    // Whole microseconds: readable, and no float noise.
+    let wall_us = u64::try_from(Duration::from_nanos(wall_nanos).as_micros()).unwrap_or(u64::MAX);
+    let threshold_us = limit / 1_000;
+    tracing::warn!(
+        target: SLOW_TARGET,
+        function = site.name(),
+        module = site.module(),
+        wall_us,
+        threshold_us,
+        "slow call"
+    );
+}
