@@ -316,6 +316,10 @@ impl LiveTree {
                 slow: self.slow.load(Ordering::Relaxed),
             };
             let tree = sink::wants(&summary).then(|| self.build_tree(&mut state));
+            // What is left is a small shell, kept until the last detached
+            // holder lets go: free the name, aggregates and nodes now.
+            drop(std::mem::take(&mut state.root_name));
+            drop(std::mem::take(&mut state.folds));
             // SAFETY: no attached holder is left, so nobody touches a slot
             // without the lock, which is held here; detached holders see
             // `delivered` before they would.
