@@ -63,6 +63,7 @@
 //! imported; write `#[trace_runtime::trace]` in such modules instead.
 #![deny(missing_docs)]
 #![warn(clippy::pedantic)]
+#![warn(clippy::undocumented_unsafe_blocks)]
 // The switched-off path must inline into every traced function; measured.
 #![allow(clippy::inline_always)]
 

@@ -35,7 +35,7 @@ pub(crate) struct Segmented<T> {
     _owns: PhantomData<Box<[T]>>,
 }
 
-impl<T: Default> Segmented<T> {
+impl<T> Segmented<T> {
     /// An array with no segment allocated.
     pub(crate) fn new() -> Self {
         Segmented {
@@ -44,21 +44,51 @@ impl<T: Default> Segmented<T> {
         }
     }
 
+    /// Segment `segment`, or `None` if it was never allocated.
+    #[inline]
+    pub(crate) fn segment(&self, segment: usize) -> Option<&[T]> {
+        let base = self.segments.get(segment)?.load(Ordering::Acquire);
+        if base.is_null() {
+            return None;
+        }
+        // SAFETY: a non-null `base` was stored by `grow` from a boxed slice
+        // of `segment_len(segment)` elements, and segments are freed only by
+        // `clear`/`drop`, which no reference handed out by `self` outlives
+        // (`clear`'s contract).
+        Some(unsafe { std::slice::from_raw_parts(base, segment_len(segment)) })
+    }
+
     /// Element `index`, or `None` if its segment was never allocated.
     #[inline]
     pub(crate) fn get(&self, index: usize) -> Option<&T> {
         let (segment, offset) = locate(index);
-        let base = self.segments[segment].load(Ordering::Acquire);
-        // SAFETY: a non-null `base` was stored by `grow` from a boxed slice
-        // of `segment_len(segment)` elements, `offset` is below that length,
-        // and segments are freed only by `clear`/`drop`, which no `&T`
-        // handed out by `self` may outlive (`clear`'s contract).
-        unsafe { base.as_ref().map(|_| &*base.add(offset)) }
+        self.segment(segment)?.get(offset)
+    }
+
+    /// Calls `f` on each of the first `len` elements, in order; stops
+    /// early at a segment that was never allocated.
+    #[inline]
+    pub(crate) fn for_each(&self, len: usize, mut f: impl FnMut(&T)) {
+        let mut left = len;
+        for segment in 0..SEGMENTS {
+            if left == 0 {
+                return;
+            }
+            let Some(elements) = self.segment(segment) else {
+                return;
+            };
+            let take = left.min(elements.len());
+            elements[..take].iter().for_each(&mut f);
+            left -= take;
+        }
     }
 
     /// Element `index`, allocating its segment if needed.
     #[inline]
-    pub(crate) fn get_or_grow(&self, index: usize) -> &T {
+    pub(crate) fn get_or_grow(&self, index: usize) -> &T
+    where
+        T: Default,
+    {
         loop {
             if let Some(element) = self.get(index) {
                 return element;
@@ -69,57 +99,50 @@ impl<T: Default> Segmented<T> {
 
     #[cold]
     #[inline(never)]
-    fn grow(&self, segment: usize) {
-        let fresh: Box<[T]> = (0..segment_len(segment)).map(|_| T::default()).collect();
-        let fresh = Box::into_raw(fresh).cast::<T>();
-        // Another thread may have grown it meanwhile: keep theirs.
+    fn grow(&self, segment: usize)
+    where
+        T: Default,
+    {
+        let mut fresh: Box<[T]> = (0..segment_len(segment)).map(|_| T::default()).collect();
         let installed = self.segments[segment].compare_exchange(
             std::ptr::null_mut(),
-            fresh,
+            fresh.as_mut_ptr(),
             Ordering::AcqRel,
             Ordering::Acquire,
         );
-        if installed.is_err() {
-            drop(Self::boxed(fresh, segment));
+        if installed.is_ok() {
+            // Owned by the array from now on; freed by `clear` or `drop`.
+            Box::leak(fresh);
         }
+        // Otherwise another thread grew it meanwhile: theirs is kept, and
+        // `fresh` is dropped here.
     }
 
     /// Frees every segment; the array reads as empty afterwards.
     ///
     /// # Safety
-    /// No reference returned by [`get`](Self::get) or
+    /// No reference returned by [`segment`](Self::segment),
+    /// [`get`](Self::get), [`iter`](Self::iter) or
     /// [`get_or_grow`](Self::get_or_grow) is alive, and no other thread
     /// uses the array during the call.
     pub(crate) unsafe fn clear(&self) {
         for (segment, base) in self.segments.iter().enumerate() {
             let base = base.swap(std::ptr::null_mut(), Ordering::AcqRel);
             if !base.is_null() {
-                drop(Self::boxed(base, segment));
+                let slice = std::ptr::slice_from_raw_parts_mut(base, segment_len(segment));
+                // SAFETY: `base` was leaked by `grow` from a boxed slice of
+                // this length; swapped out, it is freed exactly once, and
+                // the caller guarantees nobody still uses it.
+                drop(unsafe { Box::from_raw(slice) });
             }
         }
-    }
-
-    /// Takes back a segment allocated by `grow`.
-    fn boxed(base: *mut T, segment: usize) -> Box<[T]> {
-        let slice = std::ptr::slice_from_raw_parts_mut(base, segment_len(segment));
-        // SAFETY: `base` came from `Box::into_raw` of a boxed slice of this
-        // length in `grow`, and the caller has unlinked it, so it is freed
-        // exactly once.
-        unsafe { Box::from_raw(slice) }
     }
 }
 
 impl<T> Drop for Segmented<T> {
     fn drop(&mut self) {
-        // `&mut self`: nobody else can hold an element.
-        for (segment, base) in self.segments.iter().enumerate() {
-            let base = base.load(Ordering::Acquire);
-            if !base.is_null() {
-                let slice = std::ptr::slice_from_raw_parts_mut(base, segment_len(segment));
-                // SAFETY: as in `boxed`; `drop` runs once.
-                drop(unsafe { Box::from_raw(slice) });
-            }
-        }
+        // SAFETY: `&mut self`: no reference into the array is alive.
+        unsafe { self.clear() };
     }
 }
 
@@ -152,6 +175,9 @@ mod tests {
         let first = array.get_or_grow(5);
         first.store(7, std::sync::atomic::Ordering::Relaxed);
         let far = array.get_or_grow(10_000);
+        let mut seen = 0;
+        array.for_each(70, |_| seen += 1);
+        assert_eq!(seen, 64, "stops at the first segment never allocated");
         far.store(9, std::sync::atomic::Ordering::Relaxed);
         assert!(std::ptr::eq(first, array.get(5).unwrap()));
         assert_eq!(

@@ -39,7 +39,7 @@ pub(crate) struct ActiveCall {
 impl ActiveCall {
     /// Starts a call under `parent`, the current frame. An async call
     /// (`holds`) holds its tree, since it may outlive its caller's frame.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn start(opening: Opening, parent: Frame, holds: bool) -> ActiveCall {
         match opening {
             Opening::Traced(site) => {
@@ -74,7 +74,7 @@ impl ActiveCall {
 
     /// Records the end of the call at `end` (busy time for async calls). The
     /// caller restores its frame, then calls [`release`](Self::release).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn end(&self, end: Instant, busy_nanos: Option<u64>, outcome: Outcome) {
         let wall_nanos = end.nanos_since(self.start);
         let site = self.site.map(|(site, metrics)| {

@@ -73,19 +73,21 @@ impl Drop for CallGuard {
 
 impl SyncCall {
     /// Returns the whole guard, so the state is written straight into the
-    /// traced function's stack frame.
+    /// traced function's stack frame (built in place, never moved).
     #[inline(never)]
     fn start(site: &'static Callsite, panicking_at_start: Option<bool>) -> CallGuard {
         let parent = frame::current();
-        let active = ActiveCall::start(Opening::Traced(site), parent, false);
-        frame::replace(active.frame);
-        CallGuard {
+        let guard = CallGuard {
             call: Some(SyncCall {
-                active,
+                active: ActiveCall::start(Opening::Traced(site), parent, false),
                 parent,
                 panicking_at_start,
             }),
+        };
+        if let Some(call) = &guard.call {
+            frame::replace(call.active.frame);
         }
+        guard
     }
 
     /// A guard dropped without `finish`.

@@ -23,11 +23,12 @@
 //! aggregate per (kept ancestor, function), shown as `name ×N total …`; past
 //! a second cap even those are only counted.
 
+use crate::tree::spin::{SpinGuard as MutexGuard, SpinLock as Mutex};
 use std::borrow::Cow;
 use std::cell::UnsafeCell;
+use std::mem::MaybeUninit;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use crate::callsite::Callsite;
@@ -41,20 +42,34 @@ use crate::tree::{CallTree, NodeData, NO_TIME};
 
 /// Most distinct (ancestor, function) aggregates a request keeps.
 const MAX_FOLDS: usize = 256;
-/// "No node" in links.
-const NONE: u32 = u32::MAX;
 
-/// Where a call sits in its request's tree.
+/// Where a call sits in its request's tree: a node of its own, by index, or,
+/// past the node cap, an aggregate under the kept node with that index
+/// (the top bit set). Four bytes, so a frame stays small.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum NodeId {
-    /// A node of its own, by index.
-    Kept(u32),
-    /// Past the node cap: aggregated under the kept node with this index.
-    Folded(u32),
-}
+pub(crate) struct NodeId(u32);
+
+const FOLDED: u32 = 1 << 31;
 
 impl NodeId {
-    pub(crate) const ROOT: NodeId = NodeId::Kept(0);
+    pub(crate) const ROOT: NodeId = NodeId(0);
+
+    fn kept(index: u32) -> NodeId {
+        NodeId(index)
+    }
+
+    fn folded(parent: u32) -> NodeId {
+        NodeId(parent | FOLDED)
+    }
+
+    /// `Ok(index)` for a kept node, `Err(parent)` for an aggregate.
+    fn index(self) -> Result<u32, u32> {
+        if self.0 & FOLDED == 0 {
+            Ok(self.0)
+        } else {
+            Err(self.0 & !FOLDED)
+        }
+    }
 }
 
 /// How a finished call is recorded in its node.
@@ -66,7 +81,6 @@ pub(crate) struct Closing {
 }
 
 /// Written once when the call opens, under the lock; read only under it.
-#[derive(Default)]
 struct Fixed {
     name: &'static str,
     module: &'static str,
@@ -84,10 +98,21 @@ struct End {
     slow: bool,
 }
 
-#[derive(Default)]
+/// A node's slot: left uninitialised when its segment is allocated, written
+/// in full when the node opens (under the lock), before its index is handed
+/// out; only slots below `State::len` are ever read.
 struct Slot {
-    fixed: UnsafeCell<Fixed>,
-    end: UnsafeCell<End>,
+    fixed: UnsafeCell<MaybeUninit<Fixed>>,
+    end: UnsafeCell<MaybeUninit<End>>,
+}
+
+impl Default for Slot {
+    fn default() -> Self {
+        Slot {
+            fixed: UnsafeCell::new(MaybeUninit::uninit()),
+            end: UnsafeCell::new(MaybeUninit::uninit()),
+        }
+    }
 }
 
 struct Fold {
@@ -114,8 +139,6 @@ struct State {
 /// One request's call tree under construction.
 pub(crate) struct LiveTree {
     holders: Holders,
-    /// The module of the function at the root; empty for user-opened roots.
-    root_module: &'static str,
     started: Instant,
     cap: u32,
     state: Mutex<State>,
@@ -135,23 +158,12 @@ type Locked<'a> = MutexGuard<'a, State>;
 
 impl LiveTree {
     fn lock(&self) -> Locked<'_> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        self.state.lock()
     }
 
     /// The fixed part of an opened node.
-    fn fixed<'a>(&'a self, _locked: &'a Locked<'_>, index: u32) -> Option<&'a Fixed> {
-        let slot = self.slots.get(index as usize)?;
-        // SAFETY: `fixed` is only written under the lock, which `_locked` proves.
-        Some(unsafe { &*slot.fixed.get() })
-    }
-
-    /// The end of a node; `locked` proves the lock is held, and every
-    /// attached holder has let go (so no lock-free writer is left).
-    fn end<'a>(&'a self, _locked: &'a Locked<'_>, index: u32) -> Option<&'a End> {
-        let slot = self.slots.get(index as usize)?;
-        // SAFETY: writers of `end` are either done (attached) or write under
-        // the lock (detached), which `_locked` proves.
-        Some(unsafe { &*slot.end.get() })
+    fn fixed<'a>(&'a self, locked: &'a Locked<'_>, index: u32) -> Option<&'a Fixed> {
+        Some(fixed_of(locked, self.slots.get(index as usize)?))
     }
 
     /// Opens a child of `parent` for a call of `site` that started at
@@ -166,20 +178,18 @@ impl LiveTree {
         if state.delivered {
             return None;
         }
-        let parent = match parent {
-            NodeId::Kept(p) => p,
-            folded @ NodeId::Folded(_) => return Some(folded),
+        let Ok(parent) = parent.index() else {
+            return Some(parent);
         };
         let index = state.len;
         if index >= self.cap {
-            return Some(NodeId::Folded(parent));
+            return Some(NodeId::folded(parent));
         }
         let parent_depth = self.fixed(&state, parent).map_or(0, |f| f.depth);
         if state.in_order {
             state.in_order = self.is_on_path_to(&state, parent, parent_depth, index - 1);
         }
         state.len += 1;
-        let slot = self.slots.get_or_grow(index as usize);
         let fixed = Fixed {
             name: site.name(),
             module: site.module(),
@@ -187,10 +197,8 @@ impl LiveTree {
             parent,
             depth: parent_depth + 1,
         };
-        // SAFETY: `fixed` is only touched under the lock, held here; `index`
-        // is handed out only after this write.
-        unsafe { *slot.fixed.get() = fixed };
-        Some(NodeId::Kept(index))
+        write_open(&state, self.slots.get_or_grow(index as usize), fixed);
+        Some(NodeId::kept(index))
     }
 
     /// Whether `ancestor` (at `depth`) is `node` or one of its ancestors: a
@@ -208,6 +216,7 @@ impl LiveTree {
     /// Records how the call in `node` ended. Each node is closed at most once,
     /// by the call that opened it; `detached` says whether that call belongs
     /// to a detached holder.
+    #[inline]
     pub(crate) fn close(
         &self,
         node: NodeId,
@@ -218,8 +227,8 @@ impl LiveTree {
         let slow = site
             .and_then(Callsite::slow_nanos)
             .is_some_and(|limit| closing.wall_nanos >= limit);
-        match node {
-            NodeId::Kept(index) => {
+        match node.index() {
+            Ok(index) => {
                 let end = End {
                     wall_nanos: closing.wall_nanos,
                     busy_nanos: closing.busy_nanos.unwrap_or(NO_TIME),
@@ -234,11 +243,11 @@ impl LiveTree {
                         // SAFETY: only the call that opened `index` writes
                         // its `end`, once; an attached call ends before the
                         // tree is read (the last attached holder delivers it).
-                        unsafe { *slot.end.get() = end };
+                        unsafe { *slot.end.get() = MaybeUninit::new(end) };
                     }
                 }
             }
-            NodeId::Folded(parent) => {
+            Err(parent) => {
                 if let Some(site) = site {
                     self.fold(parent, site, closing);
                 }
@@ -266,7 +275,7 @@ impl LiveTree {
         if let Some(slot) = self.slots.get(index as usize) {
             // SAFETY: written under the lock by the node's only writer, and
             // read only under the lock.
-            unsafe { *slot.end.get() = end };
+            unsafe { *slot.end.get() = MaybeUninit::new(end) };
         }
         drop(state);
     }
@@ -309,7 +318,10 @@ impl LiveTree {
         let tree = {
             let mut state = self.lock();
             state.delivered = true;
-            let root_wall = self.end(&state, 0).map_or(0, |end| end.wall_nanos);
+            let root_wall = self
+                .slots
+                .get(0)
+                .map_or(0, |root| end_of(&state, root).wall_nanos);
             let summary = Summary {
                 wall: Duration::from_nanos(root_wall),
                 failed: self.failed.load(Ordering::Relaxed),
@@ -336,107 +348,125 @@ impl LiveTree {
     fn build_tree(&self, state: &mut Locked<'_>) -> CallTree {
         let root_name = std::mem::take(&mut state.root_name);
         let folds = std::mem::take(&mut state.folds);
+        let len = state.len as usize;
+        // One pass over the slots, in the order the calls opened.
+        let mut nodes = Vec::with_capacity(len + folds.len());
+        let mut parents = Vec::with_capacity(len);
+        self.slots.for_each(len, |slot| {
+            let fixed = fixed_of(state, slot);
+            parents.push(fixed.parent as usize);
+            nodes.push(self.node_data(fixed, end_of(state, slot)));
+        });
         let nodes = if state.in_order && folds.is_empty() {
-            self.nodes_in_order(state)
+            // Already pre-order: add subtree sizes up from the leaves.
+            for index in (1..nodes.len()).rev() {
+                let subtree = nodes[index].subtree;
+                nodes[parents[index]].subtree += subtree;
+            }
+            nodes
         } else {
-            self.nodes_gathered(state, &folds)
+            gathered(&nodes, &parents, &folds)
         };
         CallTree::from_parts(root_name, nodes, state.uncounted)
     }
 
-    fn parent_of(&self, locked: &Locked<'_>, index: u32) -> usize {
-        self.fixed(locked, index).map_or(0, |f| f.parent as usize)
-    }
-
-    /// The nodes when their order is already pre-order: one pass, then
-    /// subtree sizes added up from the leaves.
-    fn nodes_in_order(&self, locked: &Locked<'_>) -> Vec<NodeData> {
-        let len = locked.len;
-        let mut nodes: Vec<NodeData> = (0..len).map(|i| self.node_data(locked, i)).collect();
-        for index in (1..len).rev() {
-            let parent = self.parent_of(locked, index);
-            let subtree = nodes[index as usize].subtree;
-            nodes[parent].subtree += subtree;
-        }
-        nodes
-    }
-
-    /// The nodes in any order: children gathered per parent (in the order
-    /// they opened), aggregates after each parent's own children, then a
-    /// depth-first walk.
-    fn nodes_gathered(&self, locked: &Locked<'_>, folds: &[Fold]) -> Vec<NodeData> {
-        let len = locked.len;
-        // Children of node p: child_list[child_start[p]..child_start[p + 1]].
-        let mut child_start = vec![0_u32; len as usize + 1];
-        for index in 1..len {
-            child_start[self.parent_of(locked, index) + 1] += 1;
-        }
-        for p in 0..len as usize {
-            child_start[p + 1] += child_start[p];
-        }
-        let mut fill = child_start.clone();
-        let mut child_list = vec![0_u32; len.saturating_sub(1) as usize];
-        for index in 1..len {
-            let parent = self.parent_of(locked, index);
-            child_list[fill[parent] as usize] = index;
-            fill[parent] += 1;
-        }
-        let mut fold_first = vec![NONE; len as usize];
-        let mut fold_next = vec![NONE; folds.len()];
-        for (i, fold) in folds.iter().enumerate().rev() {
-            fold_next[i] = fold_first[fold.parent as usize];
-            fold_first[fold.parent as usize] = u32::try_from(i).unwrap_or(NONE);
-        }
-        let mut nodes = Vec::with_capacity(len as usize + folds.len());
-        nodes.push(self.node_data(locked, 0));
-        // (position in `nodes`, next entry of child_list, its end, next aggregate)
-        let mut stack = vec![(0_usize, child_start[0], child_start[1], fold_first[0])];
-        while let Some(&(pos, child, end, fold)) = stack.last() {
-            let depth = u32::try_from(stack.len()).unwrap_or(u32::MAX);
-            let top = stack.len() - 1;
-            if child < end {
-                stack[top].1 += 1;
-                let index = child_list[child as usize];
-                nodes.push(self.node_data(locked, index));
-                stack.push((
-                    nodes.len() - 1,
-                    child_start[index as usize],
-                    child_start[index as usize + 1],
-                    fold_first[index as usize],
-                ));
-            } else if fold != NONE {
-                stack[top].3 = fold_next[fold as usize];
-                nodes.push(fold_data(&folds[fold as usize], depth));
-            } else {
-                nodes[pos].subtree = u32::try_from(nodes.len() - pos).unwrap_or(u32::MAX);
-                stack.pop();
-            }
-        }
-        nodes
-    }
-
-    fn node_data(&self, locked: &Locked<'_>, index: u32) -> NodeData {
-        let fixed = self.fixed(locked, index);
-        let end = self.end(locked, index);
-        let outcome = end.and_then(|e| e.outcome);
+    fn node_data(&self, fixed: &Fixed, end: &End) -> NodeData {
         NodeData {
-            name: fixed.map_or("", |f| f.name),
-            module: if index == 0 {
-                self.root_module
-            } else {
-                fixed.map_or("", |f| f.module)
-            },
-            depth: fixed.map_or(0, |f| f.depth),
+            name: fixed.name,
+            module: fixed.module,
+            depth: fixed.depth,
             subtree: 1,
-            start_ticks: fixed.map_or(0, |f| f.start.ticks_since(self.started)),
-            wall_nanos: end.map_or(0, |e| e.wall_nanos),
-            busy_nanos: end.map_or(NO_TIME, |e| e.busy_nanos),
-            outcome,
-            slow: end.is_some_and(|e| e.slow),
+            start_ticks: fixed.start.ticks_since(self.started),
+            wall_nanos: end.wall_nanos,
+            busy_nanos: end.busy_nanos,
+            outcome: end.outcome,
+            slow: end.slow,
             calls: 1,
-            failures: u64::from(outcome.is_some_and(Outcome::is_failure)),
+            failures: u64::from(end.outcome.is_some_and(Outcome::is_failure)),
         }
     }
+}
+
+/// Writes an opening node's slot in full; `_locked` proves the lock is held.
+fn write_open(_locked: &Locked<'_>, slot: &Slot, fixed: Fixed) {
+    // SAFETY: the slot's index has not been handed out yet, so nobody else
+    // reads or writes it; `fixed` is only touched under the lock anyway.
+    unsafe {
+        slot.fixed.get().write(MaybeUninit::new(fixed));
+        slot.end.get().write(MaybeUninit::new(End::default()));
+    }
+}
+
+/// The fixed part of an opened node (one below `State::len`); `_locked`
+/// proves the lock is held.
+fn fixed_of<'a>(_locked: &'a Locked<'_>, slot: &'a Slot) -> &'a Fixed {
+    // SAFETY: `fixed` is only written under the lock, which `_locked` proves,
+    // and was initialised when the node opened (callers pass opened nodes).
+    unsafe { (*slot.fixed.get()).assume_init_ref() }
+}
+
+/// The end of an opened node; `_locked` proves the lock is held, and every
+/// attached holder has let go (the tree is being delivered), so no lock-free
+/// writer is left.
+fn end_of<'a>(_locked: &'a Locked<'_>, slot: &'a Slot) -> &'a End {
+    // SAFETY: writers of `end` are either done (attached calls) or write
+    // under the lock (detached calls), which `_locked` proves; initialised
+    // when the node opened.
+    unsafe { (*slot.end.get()).assume_init_ref() }
+}
+
+/// The nodes, given in the order their calls opened, rearranged into
+/// pre-order: children gathered per parent (in the order they opened),
+/// aggregates after each parent's own children, then a depth-first walk.
+fn gathered(opened: &[NodeData], parents: &[usize], folds: &[Fold]) -> Vec<NodeData> {
+    let len = opened.len();
+    // Children of node p: child_list[child_start[p]..child_start[p + 1]].
+    let mut child_start = vec![0_usize; len + 1];
+    for &parent in &parents[1..] {
+        child_start[parent + 1] += 1;
+    }
+    for p in 0..len {
+        child_start[p + 1] += child_start[p];
+    }
+    let mut fill = child_start.clone();
+    let mut child_list = vec![0_usize; len.saturating_sub(1)];
+    for (index, &parent) in parents.iter().enumerate().skip(1) {
+        child_list[fill[parent]] = index;
+        fill[parent] += 1;
+    }
+    let none = usize::MAX;
+    let mut fold_first = vec![none; len];
+    let mut fold_next = vec![none; folds.len()];
+    for (i, fold) in folds.iter().enumerate().rev() {
+        fold_next[i] = fold_first[fold.parent as usize];
+        fold_first[fold.parent as usize] = i;
+    }
+    let mut nodes = Vec::with_capacity(len + folds.len());
+    nodes.push(opened[0].clone());
+    // (position in `nodes`, next entry of child_list, its end, next aggregate)
+    let mut stack = vec![(0_usize, child_start[0], child_start[1], fold_first[0])];
+    while let Some(&(pos, child, end, fold)) = stack.last() {
+        let depth = u32::try_from(stack.len()).unwrap_or(u32::MAX);
+        let top = stack.len() - 1;
+        if child < end {
+            stack[top].1 += 1;
+            let index = child_list[child];
+            nodes.push(opened[index].clone());
+            stack.push((
+                nodes.len() - 1,
+                child_start[index],
+                child_start[index + 1],
+                fold_first[index],
+            ));
+        } else if fold != none {
+            stack[top].3 = fold_next[fold];
+            nodes.push(fold_data(&folds[fold], depth));
+        } else {
+            nodes[pos].subtree = u32::try_from(nodes.len() - pos).unwrap_or(u32::MAX);
+            stack.pop();
+        }
+    }
+    nodes
 }
 
 fn fold_data(fold: &Fold, depth: u32) -> NodeData {
@@ -478,12 +508,8 @@ impl TreeRef {
         if !(config::trees_enabled() && sink::wants_trees()) {
             return None;
         }
-        let cap = u32::try_from(config::max_nodes()).unwrap_or(u32::MAX - 1);
-        let slots = Segmented::new();
-        // The root's slot: depth 0, start 0 ticks after `started`.
-        slots.get_or_grow(0);
+        let cap = u32::try_from(config::max_nodes()).map_or(FOLDED - 1, |cap| cap.min(FOLDED - 1));
         let tree = LiveTree {
-            root_module: module,
             holders: Holders::new(),
             started,
             cap,
@@ -495,10 +521,21 @@ impl TreeRef {
                 uncounted: 0,
                 delivered: false,
             }),
-            slots,
+            slots: Segmented::new(),
             failed: AtomicBool::new(false),
             slow: AtomicBool::new(false),
         };
+        {
+            let state = tree.lock();
+            let root = Fixed {
+                name: "",
+                module,
+                start: started,
+                parent: 0,
+                depth: 0,
+            };
+            write_open(&state, tree.slots.get_or_grow(0), root);
+        }
         // Freed by the holder that sees the last release (`Drop`).
         let tree: &'static LiveTree = Box::leak(Box::new(tree));
         Some(TreeRef {

@@ -9,6 +9,7 @@ pub(crate) mod json;
 pub(crate) mod live;
 pub(crate) mod render;
 pub(crate) mod sink;
+mod spin;
 
 use std::borrow::Cow;
 use std::time::Duration;
