@@ -50,7 +50,7 @@ async fn refresh_forever(started: oneshot::Sender<()>) {
     refresh_once().await;
     let _ = started.send(());
     loop {
-        tokio::time::sleep(Duration::from_secs(3600)).await;
+        tokio::time::sleep(Duration::from_hours(1)).await;
         refresh_once().await;
     }
 }
@@ -73,7 +73,7 @@ async fn handle_traced() {
 async fn refresh_forever_plain(started: oneshot::Sender<()>) {
     let _ = started.send(());
     loop {
-        tokio::time::sleep(Duration::from_secs(3600)).await;
+        tokio::time::sleep(Duration::from_hours(1)).await;
     }
 }
 
