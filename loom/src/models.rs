@@ -29,8 +29,11 @@ struct Tree {
 
 impl Tree {
     fn touch(&self) {
-        self.alive
-            .with(|alive| assert!(unsafe { *alive }, "used after free"));
+        self.alive.with(|alive| {
+            // SAFETY: loom checks this read against the write in `free`.
+            let alive = unsafe { *alive };
+            assert!(alive, "used after free");
+        });
     }
 
     /// What the holder that let go does next, as `TreeRef::drop` does.
