@@ -73,6 +73,7 @@ mod clock;
 mod config;
 mod context;
 mod exporter;
+mod frame;
 mod metrics;
 mod outcome;
 mod segments;
@@ -182,11 +183,9 @@ pub use trace_macros::instrument_all;
 
 pub use call::active::SLOW_TARGET;
 pub use call::future::InRequest;
+pub use call::root::in_request;
 pub use config::{is_enabled, set_enabled, set_max_nodes, set_trees_enabled, DEFAULT_MAX_NODES};
-pub use context::propagate::{
-    spawn, spawn_blocking, spawn_thread, InTrace, TraceContext, TraceFutureExt,
-};
-pub use context::root::in_request;
+pub use context::{spawn, spawn_blocking, spawn_thread, InTrace, TraceContext, TraceFutureExt};
 pub use exporter::{ExportError, Exporter, ExporterBuilder, DEFAULT_LISTEN, DEFAULT_UPKEEP};
 pub use metrics::names::{BUILD_INFO, CALLS_TOTAL, CONCURRENT, DEFAULT_BUCKETS, DURATION_SECONDS};
 pub use outcome::Outcome;

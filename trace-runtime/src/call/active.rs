@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::callsite::Callsite;
 use crate::clock::Instant;
-use crate::context::frame::Frame;
+use crate::frame::Frame;
 use crate::metrics::call::CallMetrics;
 use crate::outcome::Outcome;
 use crate::tree::live::{Closing, NodeId, TreeRef};

@@ -18,7 +18,7 @@ use crate::call::active::{ActiveCall, Opening};
 use crate::callsite::Callsite;
 use crate::clock::Instant;
 use crate::config;
-use crate::context::frame::{self, Frame};
+use crate::frame::{self, Frame};
 use crate::outcome::Outcome;
 
 pin_project! {

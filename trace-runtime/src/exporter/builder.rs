@@ -152,7 +152,7 @@ impl ExporterBuilder {
         let serving = handle.clone();
         std::thread::Builder::new()
             .name("trace-runtime-metrics".to_owned())
-            .spawn(move || http::serve(&listener, &serving))
+            .spawn(move || http::serve(&listener, &|| render(&serving)))
             .map_err(ExportError::Thread)?;
         Ok(Exporter { handle, local_addr })
     }

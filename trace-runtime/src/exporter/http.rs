@@ -8,20 +8,19 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
 
-use metrics_exporter_prometheus::PrometheusHandle;
-
 const TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Serves `handle` on `listener` until the process exits.
-pub(crate) fn serve(listener: &TcpListener, handle: &PrometheusHandle) {
+/// Serves `GET /metrics` on `listener`, with the text `render` returns,
+/// until the process exits.
+pub(crate) fn serve(listener: &TcpListener, render: &impl Fn() -> String) {
     for stream in listener.incoming() {
         let Ok(stream) = stream else { continue };
         // A failed exchange concerns only that client.
-        let _ = respond(stream, handle);
+        let _ = respond(stream, render);
     }
 }
 
-fn respond(stream: TcpStream, handle: &PrometheusHandle) -> std::io::Result<()> {
+fn respond(stream: TcpStream, render: &impl Fn() -> String) -> std::io::Result<()> {
     stream.set_read_timeout(Some(TIMEOUT))?;
     stream.set_write_timeout(Some(TIMEOUT))?;
     let mut reader = BufReader::new(stream);
@@ -39,7 +38,7 @@ fn respond(stream: TcpStream, handle: &PrometheusHandle) -> std::io::Result<()> 
         ("GET", "/metrics") => (
             "200 OK",
             "text/plain; version=0.0.4; charset=utf-8",
-            super::builder::render(handle),
+            render(),
         ),
         ("GET", _) => ("404 Not Found", "text/plain", "try /metrics\n".to_owned()),
         _ => (

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use crate::call::active::{ActiveCall, Opening};
 use crate::clock::Instant;
 use crate::config;
-use crate::context::frame::{self, Frame};
+use crate::frame::{self, Frame};
 use crate::outcome::Outcome;
 
 /// Runs `f` as the root of a new request named `name`: the traced calls it

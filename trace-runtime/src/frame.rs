@@ -1,5 +1,10 @@
 //! The thread-local current frame: which call is running on this thread, and
 //! where in which tree its children go.
+//!
+//! Like `AsyncLocalStorage`, but explicit: sync calls set the thread's
+//! current frame for their duration; async calls set it for the duration of
+//! each poll, so interleaved `join!`/`select!` siblings and futures that move
+//! between worker threads always see their own parent.
 
 use std::cell::Cell;
 

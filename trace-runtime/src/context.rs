@@ -1,4 +1,4 @@
-//! Carrying the current call into spawned work.
+//! The trace context, carried into spawned work.
 //!
 //! `tokio::spawn`, `spawn_blocking` and `std::thread::spawn` start with an
 //! empty context, so work spawned without these helpers becomes a root of its
@@ -16,7 +16,7 @@ use pin_project_lite::pin_project;
 
 use crate::call::future::InRequest;
 use crate::callsite::Callsite;
-use crate::context::frame::{self, Enter, Frame};
+use crate::frame::{self, Enter, Frame};
 use crate::tree::live::{NodeId, TreeRef};
 
 /// The current call, captured so it can become the parent of work that runs
