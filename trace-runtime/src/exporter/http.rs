@@ -10,17 +10,17 @@ use std::time::Duration;
 
 const TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Serves `GET /metrics` on `listener`, with the text `render` returns,
+/// Serves `GET /metrics` on `listener`, with the text `metrics_text` returns,
 /// until the process exits.
-pub(crate) fn serve(listener: &TcpListener, render: &impl Fn() -> String) {
+pub(crate) fn serve(listener: &TcpListener, metrics_text: &impl Fn() -> String) {
     for stream in listener.incoming() {
         let Ok(stream) = stream else { continue };
         // A failed exchange concerns only that client.
-        let _ = respond(stream, render);
+        let _ = respond(stream, metrics_text);
     }
 }
 
-fn respond(stream: TcpStream, render: &impl Fn() -> String) -> std::io::Result<()> {
+fn respond(stream: TcpStream, metrics_text: &impl Fn() -> String) -> std::io::Result<()> {
     stream.set_read_timeout(Some(TIMEOUT))?;
     stream.set_write_timeout(Some(TIMEOUT))?;
     let mut reader = BufReader::new(stream);
@@ -38,7 +38,7 @@ fn respond(stream: TcpStream, render: &impl Fn() -> String) -> std::io::Result<(
         ("GET", "/metrics") => (
             "200 OK",
             "text/plain; version=0.0.4; charset=utf-8",
-            render(),
+            metrics_text(),
         ),
         ("GET", _) => ("404 Not Found", "text/plain", "try /metrics\n".to_owned()),
         _ => (
