@@ -14,7 +14,7 @@ use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
-use crate::call::future::InRequest;
+pub use crate::call::future::InRequest;
 use crate::callsite::Callsite;
 use crate::frame::{self, Enter, Frame};
 use crate::tree::live::{NodeId, TreeRef};
@@ -81,14 +81,7 @@ impl TraceContext {
     }
 
     /// Wraps `future` so each of its polls runs in this context.
-    ///
-    /// ```
-    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// let ctx = trace_runtime::TraceContext::current();
-    /// assert_eq!(ctx.attach(async { 3 }).await, 3);
-    /// # });
-    /// ```
-    pub fn attach<F: Future>(self, future: F) -> InTrace<F> {
+    fn attach<F: Future>(self, future: F) -> InTrace<F> {
         InTrace {
             inner: future,
             context: self,

@@ -71,14 +71,14 @@ mod call;
 mod callsite;
 mod clock;
 mod config;
-mod context;
-mod exporter;
+pub mod context;
+pub mod exporter;
 mod frame;
-mod metrics;
+pub mod metrics;
 mod outcome;
 mod segments;
 mod sync;
-mod tree;
+pub mod tree;
 
 /// Times, counts and traces every call of a function.
 ///
@@ -182,18 +182,12 @@ pub use trace_macros::trace;
 pub use trace_macros::instrument_all;
 
 pub use call::active::SLOW_TARGET;
-pub use call::future::InRequest;
 pub use call::root::in_request;
-pub use config::{is_enabled, set_enabled, set_max_nodes, set_trees_enabled, DEFAULT_MAX_NODES};
-pub use context::{spawn, spawn_blocking, spawn_thread, InTrace, TraceContext, TraceFutureExt};
-pub use exporter::{ExportError, Exporter, ExporterBuilder, DEFAULT_LISTEN, DEFAULT_UPKEEP};
-pub use metrics::names::{BUILD_INFO, CALLS_TOTAL, CONCURRENT, DEFAULT_BUCKETS, DURATION_SECONDS};
+pub use config::{is_enabled, set_enabled};
+pub use context::TraceFutureExt;
+pub use exporter::ExporterBuilder;
 pub use outcome::Outcome;
-pub use tree::sink::{
-    add_tree_sink, clear_tree_sinks, set_tree_filter, set_tree_logging, TreeFilter, TreeSink,
-    TREE_TARGET,
-};
-pub use tree::{CallNode, CallTree};
+pub use tree::TreeConfig;
 
 /// What macro expansions use. Not public API: may change in any release.
 #[doc(hidden)]

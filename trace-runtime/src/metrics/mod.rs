@@ -20,6 +20,8 @@
 pub(crate) mod call;
 pub(crate) mod handles;
 pub(crate) mod histogram;
-pub mod names;
+pub(crate) mod names;
 pub(crate) mod service;
 pub(crate) mod striped;
+
+pub use names::{BUILD_INFO, CALLS_TOTAL, CONCURRENT, DEFAULT_BUCKETS, DURATION_SECONDS};

@@ -1,15 +1,22 @@
-//! Finished call trees as data: what sinks receive and renderers print.
+//! Call trees: one per request, collected while it runs and delivered, as a
+//! [`CallTree`], to a `tracing` event and to every [`TreeSink`] when the
+//! request's own work ends. [`TreeConfig`] says which trees are collected
+//! and delivered.
 //!
 //! A tree is one vector of nodes in depth-first pre-order, each knowing its
 //! depth and the size of its subtree, so building, walking and dropping it
 //! each touch one allocation. [`CallNode`] is a cheap view into it.
 
+mod config;
 pub(crate) mod holders;
-pub(crate) mod json;
+mod json;
 pub(crate) mod live;
-pub(crate) mod render;
+mod render;
 pub(crate) mod sink;
 mod spin;
+
+pub use config::{TreeConfig, DEFAULT_MAX_NODES};
+pub use sink::{add_sink, clear_sinks, TreeFilter, TreeSink, TREE_TARGET};
 
 use std::borrow::Cow;
 use std::time::Duration;
@@ -19,7 +26,7 @@ use crate::outcome::Outcome;
 
 /// The calls of one finished request.
 ///
-/// Delivered to every [`TreeSink`](crate::TreeSink); print it with
+/// Delivered to every [`TreeSink`]; print it with
 /// [`render`](CallTree::render), serialise it with
 /// [`to_json`](CallTree::to_json), or walk it from [`root`](CallTree::root).
 #[derive(Clone, Debug)]

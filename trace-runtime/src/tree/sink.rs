@@ -17,11 +17,12 @@ pub const TREE_TARGET: &str = "trace_runtime::tree";
 ///
 /// ```
 /// use std::sync::{Arc, Mutex};
-/// use trace_runtime::{add_tree_sink, CallTree};
+/// use trace_runtime::tree::{add_sink, CallTree};
 ///
 /// let seen: Arc<Mutex<Vec<String>>> = Arc::default();
 /// let sink = Arc::clone(&seen);
-/// add_tree_sink(move |tree: &CallTree| sink.lock().unwrap().push(tree.to_json()));
+/// add_sink(move |tree: &CallTree| sink.lock().unwrap().push(tree.to_json()));
+/// # trace_runtime::tree::clear_sinks();
 /// ```
 pub trait TreeSink: Send + Sync + 'static {
     /// Called once per finished request.
@@ -37,20 +38,22 @@ where
     }
 }
 
-/// Which finished trees are delivered. With no condition set, all are; with
-/// one or more, a tree is delivered when it meets any of them.
+/// Which finished trees are delivered, set with
+/// [`TreeConfig::filter`](crate::tree::TreeConfig::filter). With no condition
+/// set, all are; with one or more, a tree is delivered when it meets any of
+/// them.
 ///
 /// ```
 /// use std::time::Duration;
-/// use trace_runtime::{set_tree_filter, TreeFilter};
+/// use trace_runtime::tree::TreeFilter;
 ///
-/// // Seed 003's interceptor: log slow requests and failed ones.
-/// set_tree_filter(TreeFilter {
+/// // Slow requests and failed ones.
+/// let filter = TreeFilter {
 ///     slower_than: Some(Duration::from_millis(200)),
 ///     failed: true,
-///     slow_calls: true,
-/// });
-/// # set_tree_filter(TreeFilter::default());
+///     ..TreeFilter::default()
+/// };
+/// assert!(!filter.slow_calls);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TreeFilter {
@@ -99,8 +102,16 @@ static SINKS: RwLock<Sinks> = RwLock::new(Sinks {
     added: Vec::new(),
 });
 
-/// Adds a sink that receives every finished tree passing the filter.
-pub fn add_tree_sink(sink: impl TreeSink) {
+/// Adds a sink that receives every finished tree passing the
+/// [filter](crate::tree::TreeConfig::filter).
+///
+/// ```
+/// use trace_runtime::tree::{add_sink, CallTree};
+///
+/// add_sink(|tree: &CallTree| eprintln!("{tree}"));
+/// # trace_runtime::tree::clear_sinks();
+/// ```
+pub fn add_sink(sink: impl TreeSink) {
     SINKS
         .write()
         .unwrap_or_else(PoisonError::into_inner)
@@ -108,8 +119,12 @@ pub fn add_tree_sink(sink: impl TreeSink) {
         .push(Arc::new(sink));
 }
 
-/// Removes every sink added with [`add_tree_sink`].
-pub fn clear_tree_sinks() {
+/// Removes every sink added with [`add_sink`].
+///
+/// ```
+/// trace_runtime::tree::clear_sinks();
+/// ```
+pub fn clear_sinks() {
     SINKS
         .write()
         .unwrap_or_else(PoisonError::into_inner)
@@ -117,14 +132,17 @@ pub fn clear_tree_sinks() {
         .clear();
 }
 
-/// Sets which finished trees are delivered to the log and to sinks.
-pub fn set_tree_filter(filter: TreeFilter) {
-    SINKS.write().unwrap_or_else(PoisonError::into_inner).filter = filter;
+/// The filter and the log switch in force.
+pub(crate) fn settings() -> (TreeFilter, bool) {
+    let sinks = SINKS.read().unwrap_or_else(PoisonError::into_inner);
+    (sinks.filter, sinks.log)
 }
 
-/// Turns the `tracing` event carrying each tree on (the default) or off.
-pub fn set_tree_logging(enabled: bool) {
-    SINKS.write().unwrap_or_else(PoisonError::into_inner).log = enabled;
+/// Sets the filter and the log switch; see [`TreeConfig`](crate::tree::TreeConfig).
+pub(crate) fn set_settings(filter: TreeFilter, log: bool) {
+    let mut sinks = SINKS.write().unwrap_or_else(PoisonError::into_inner);
+    sinks.filter = filter;
+    sinks.log = log;
 }
 
 /// Whether a finished tree would reach anyone: a sink, or a `tracing`

@@ -1,0 +1,143 @@
+//! Which trees are collected and where finished ones go: one value, applied
+//! at once.
+
+use crate::config;
+use crate::tree::sink::{self, TreeFilter};
+
+/// The default [`TreeConfig::max_nodes`] cap.
+pub const DEFAULT_MAX_NODES: usize = 1000;
+
+/// The call-tree settings: whether trees are collected, how big one may
+/// grow, which finished ones are delivered, and whether each is logged as a
+/// `tracing` event. Receivers are added separately, with
+/// [`add_sink`](crate::tree::add_sink).
+///
+/// Start from [`TreeConfig::current`] to change one setting and keep the
+/// others, or from [`TreeConfig::default`] to start over.
+///
+/// ```
+/// use std::time::Duration;
+/// use trace_runtime::tree::{TreeConfig, TreeFilter};
+///
+/// // Keep trees small, and deliver only slow or failed requests.
+/// TreeConfig::current()
+///     .max_nodes(500)
+///     .filter(TreeFilter {
+///         slower_than: Some(Duration::from_millis(200)),
+///         failed: true,
+///         slow_calls: true,
+///     })
+///     .apply();
+/// # TreeConfig::default().apply();
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TreeConfig {
+    collect: bool,
+    max_nodes: usize,
+    filter: TreeFilter,
+    log: bool,
+}
+
+impl Default for TreeConfig {
+    /// Trees collected, [`DEFAULT_MAX_NODES`], every tree delivered, each
+    /// logged.
+    fn default() -> Self {
+        TreeConfig {
+            collect: true,
+            max_nodes: DEFAULT_MAX_NODES,
+            filter: TreeFilter::default(),
+            log: true,
+        }
+    }
+}
+
+impl TreeConfig {
+    /// The settings in force now.
+    ///
+    /// ```
+    /// use trace_runtime::tree::TreeConfig;
+    /// assert_eq!(TreeConfig::current(), TreeConfig::default());
+    /// ```
+    #[must_use]
+    pub fn current() -> TreeConfig {
+        let (filter, log) = sink::settings();
+        TreeConfig {
+            collect: config::trees_enabled(),
+            max_nodes: config::max_nodes(),
+            filter,
+            log,
+        }
+    }
+
+    /// Collect call trees (the default), or not: then calls still feed the
+    /// metrics, caller labels included, and no tree is built.
+    ///
+    /// ```
+    /// use trace_runtime::tree::TreeConfig;
+    /// let metrics_only = TreeConfig::current().collect(false);
+    /// assert_ne!(metrics_only, TreeConfig::default());
+    /// ```
+    #[must_use]
+    pub fn collect(mut self, collect: bool) -> Self {
+        self.collect = collect;
+        self
+    }
+
+    /// Caps the nodes one request keeps (at least 1). Calls past the cap are
+    /// aggregated per function under their nearest kept ancestor and
+    /// rendered as `name ×N total …`.
+    ///
+    /// ```
+    /// use trace_runtime::tree::TreeConfig;
+    /// let small = TreeConfig::current().max_nodes(0);
+    /// assert_eq!(small, TreeConfig::current().max_nodes(1));
+    /// ```
+    #[must_use]
+    pub fn max_nodes(mut self, max: usize) -> Self {
+        self.max_nodes = max.max(1);
+        self
+    }
+
+    /// Which finished trees are delivered, to the log and to sinks.
+    ///
+    /// ```
+    /// use trace_runtime::tree::{TreeConfig, TreeFilter};
+    /// let failed_only = TreeConfig::current().filter(TreeFilter {
+    ///     failed: true,
+    ///     ..TreeFilter::default()
+    /// });
+    /// # let _ = failed_only;
+    /// ```
+    #[must_use]
+    pub fn filter(mut self, filter: TreeFilter) -> Self {
+        self.filter = filter;
+        self
+    }
+
+    /// Log each delivered tree as a `tracing` event with target
+    /// [`TREE_TARGET`](crate::tree::TREE_TARGET) (the default), or not.
+    ///
+    /// ```
+    /// use trace_runtime::tree::TreeConfig;
+    /// let sinks_only = TreeConfig::current().log(false);
+    /// # let _ = sinks_only;
+    /// ```
+    #[must_use]
+    pub fn log(mut self, log: bool) -> Self {
+        self.log = log;
+        self
+    }
+
+    /// Puts these settings in force, for requests that start from now on.
+    ///
+    /// ```
+    /// use trace_runtime::tree::TreeConfig;
+    /// TreeConfig::current().log(false).apply();
+    /// assert!(TreeConfig::current() != TreeConfig::default());
+    /// TreeConfig::default().apply();
+    /// ```
+    pub fn apply(self) {
+        config::set_trees(self.collect, self.max_nodes);
+        sink::set_settings(self.filter, self.log);
+    }
+}
