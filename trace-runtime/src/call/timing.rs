@@ -7,23 +7,60 @@ use crate::call::outcome::Outcome;
 use crate::callsite::Callsite;
 use crate::context::request::{Closing, NodeId, Request};
 use crate::metrics::handles::{EdgeMetrics, SiteMetrics};
+use crate::metrics::local::{self, LocalCall};
+use crate::metrics::recorder;
 
-/// The metric handles one running call updates.
+/// The metric handles one running call updates: cached ones for the global
+/// recorder, or the call's own under any other recorder.
 #[derive(Clone, Copy)]
-pub(crate) struct CallMetrics {
-    site: &'static SiteMetrics,
-    edge: &'static EdgeMetrics,
+pub(crate) enum CallMetrics {
+    Cached {
+        site: &'static SiteMetrics,
+        edge: &'static EdgeMetrics,
+    },
+    Local(LocalCall),
 }
+
+// Kept in two words, like the two references it mostly is.
+const _: () = assert!(std::mem::size_of::<CallMetrics>() == 2 * std::mem::size_of::<usize>());
 
 impl CallMetrics {
     /// Looks up the cached handles and counts the call as in flight.
     #[inline]
     pub(crate) fn begin(site: &'static Callsite, caller: Option<&'static Callsite>) -> Self {
-        let metrics = site.metrics();
-        metrics.enter();
-        CallMetrics {
-            site: metrics,
-            edge: metrics.edge(caller),
+        match site.cached_metrics(recorder::current()) {
+            Some(metrics) => {
+                metrics.enter();
+                CallMetrics::Cached {
+                    site: metrics,
+                    edge: metrics.edge(caller),
+                }
+            }
+            None => CallMetrics::begin_uncached(site, caller),
+        }
+    }
+
+    /// The first call under the global recorder, or a call under another one.
+    #[cold]
+    #[inline(never)]
+    fn begin_uncached(site: &'static Callsite, caller: Option<&'static Callsite>) -> Self {
+        loop {
+            // Read again: a global recorder may have been installed meanwhile.
+            let recorder = recorder::current();
+            let started = if recorder::is_global(recorder) {
+                site.register(recorder).map(|metrics| {
+                    metrics.enter();
+                    CallMetrics::Cached {
+                        site: metrics,
+                        edge: metrics.edge(caller),
+                    }
+                })
+            } else {
+                local::begin(site, caller, recorder).map(CallMetrics::Local)
+            };
+            if let Some(started) = started {
+                return started;
+            }
         }
     }
 
@@ -33,7 +70,10 @@ impl CallMetrics {
     /// `Duration` round trip on the hot path.
     #[inline]
     pub(crate) fn end(self, site: &'static Callsite, wall_nanos: u64, outcome: Outcome) {
-        self.site.exit(self.edge, wall_nanos, outcome);
+        match self {
+            CallMetrics::Cached { site, edge } => site.exit(edge, wall_nanos, outcome),
+            CallMetrics::Local(call) => local::end(call, wall_nanos, outcome),
+        }
         if let Some(limit) = site.slow_nanos() {
             if wall_nanos >= limit {
                 log_slow(site, Duration::from_nanos(wall_nanos), limit);
