@@ -182,7 +182,8 @@ impl SiteMetrics {
     }
 
     fn publish(&self, cells: &PublishedCells) {
-        self.concurrent.set(in_flight_gauge(striped::sum(cells.in_flight)));
+        self.concurrent
+            .set(in_flight_gauge(striped::sum(cells.in_flight)));
         for edge in self.edges.iter() {
             edge.publish();
         }

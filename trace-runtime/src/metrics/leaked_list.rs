@@ -50,12 +50,7 @@ impl<T: Sync + 'static> LeakedRef<T> {
     fn compare_exchange(&self, current: Option<&'static T>, new: *mut T) -> bool {
         let current = current.map_or(std::ptr::null_mut(), |c| std::ptr::from_ref(c).cast_mut());
         self.ptr
-            .compare_exchange_weak(
-                current,
-                new,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            )
+            .compare_exchange_weak(current, new, Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
     }
 }
@@ -88,7 +83,10 @@ impl<T: Sync + 'static> LeakedList<T> {
         }));
         // Not shared with anyone until the exchange succeeds, so `next` can
         // still be corrected after a lost race.
-        while !self.head.compare_exchange(node.next, std::ptr::from_mut(node)) {
+        while !self
+            .head
+            .compare_exchange(node.next, std::ptr::from_mut(node))
+        {
             node.next = self.head.load();
         }
         let node: &'static Node<T> = node;

@@ -60,8 +60,9 @@ pub(crate) fn begin(
     let handles = recorder::with_recorder_of(recorder, |r| Handles {
         duration: r.register_histogram(&labels::duration_key(&site_labels), &METADATA),
         concurrent: r.register_gauge(&labels::concurrent_key(&site_labels), &METADATA),
-        calls: RESULTS
-            .map(|result| r.register_counter(&labels::calls_key(&site_labels, result, caller), &METADATA)),
+        calls: RESULTS.map(|result| {
+            r.register_counter(&labels::calls_key(&site_labels, result, caller), &METADATA)
+        }),
     })?;
     handles.concurrent.increment(1.0);
     let key = with_running(|running| {
