@@ -29,9 +29,9 @@ fn calls_under_a_stack_recorder(calls: usize) -> (usize, Snapshot) {
             assert_eq!(counted_on_the_stack(), 1);
         }
     });
-    let mut recorded = Snapshot::default();
-    recorded.fold(&snapshotter);
-    (std::ptr::from_ref(&recorder).addr(), recorded)
+    let mut snapshot = Snapshot::default();
+    snapshot.fold(&snapshotter);
+    (std::ptr::from_ref(&recorder).addr(), snapshot)
 }
 
 #[test]

@@ -5,8 +5,10 @@
 //! - [`normalise`]: a tree's text rendering with durations replaced by `<t>`,
 //!   stable enough for `insta` snapshots, and checked for alignment.
 //! - [`metrics`]: a closure's traced calls recorded by a fresh local
-//!   `DebuggingRecorder` (or, where a test needs it, by a global one), read
-//!   back as a [`Snapshot`](snapshot::Snapshot).
+//!   `DebuggingRecorder` (or, where a test needs it, by the global one of
+//!   [`recorder`]), read back as a [`Snapshot`](snapshot::Snapshot).
+//! - [`recorder`]: one global `DebuggingRecorder` per test binary, read back
+//!   as running totals that parallel tests cannot reset for each other.
 //! - [`snapshot`]: what a debugging recorder recorded, read back by function
 //!   as sample lines, counts per result, gauges and histogram samples.
 //! - [`prometheus`]: bucket and sample values read back from rendered
@@ -21,6 +23,7 @@ pub mod json;
 pub mod metrics;
 pub mod normalise;
 pub mod prometheus;
+pub mod recorder;
 pub mod snapshot;
 
 pub use capture::{capture_trees, one_tree, take_trees, wait_for_trees};

@@ -5,13 +5,14 @@
 //! exactly its own calls whatever runs in parallel. A local recorder is per
 //! thread: every traced call to be captured must run on the thread running
 //! the closure, e.g. on a [`current_thread`] runtime built inside it.
-//! [`global`] is for the tests that need the process-global recorder
-//! instead; they say why.
+//! [`install_global`] and [`global`] are for the tests that need the
+//! process-global recorder instead (see [`recorder`]); they say why.
 
 use std::cell::RefCell;
-use std::sync::{Mutex, OnceLock, PoisonError};
 
 use metrics_util::debugging::{DebuggingRecorder, Snapshotter};
+
+use crate::recorder;
 
 pub use crate::snapshot::{
     call_line, concurrent_line, duration_line, ok, Labels, Snapshot, ROOT, SERVICE,
@@ -81,42 +82,15 @@ pub fn current_thread() -> tokio::runtime::Runtime {
         .expect("a current-thread runtime")
 }
 
-/// The process-global `DebuggingRecorder` and its running totals.
-struct Global {
-    snapshotter: Snapshotter,
-    recorded: Mutex<Snapshot>,
-}
-
-fn global_store() -> &'static Global {
-    static GLOBAL: OnceLock<Global> = OnceLock::new();
-    GLOBAL.get_or_init(|| {
-        let recorder = DebuggingRecorder::new();
-        let snapshotter = recorder.snapshotter();
-        recorder
-            .install()
-            .expect("the debugging recorder is the only global recorder of this test binary");
-        Global {
-            snapshotter,
-            recorded: Mutex::new(Snapshot::default()),
-        }
-    })
-}
-
 /// Installs a `DebuggingRecorder` as the global recorder (once per test
 /// binary); call it before the calls it is to see.
 pub fn install_global() {
-    global_store();
+    recorder::install();
 }
 
 /// Everything the global recorder of [`install_global`] recorded so far, in
 /// every test of the binary: each test reads only the functions it calls.
 #[must_use]
 pub fn global() -> Snapshot {
-    let store = global_store();
-    let mut recorded = store
-        .recorded
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
-    recorded.fold(&store.snapshotter);
-    recorded.clone()
+    recorder::with_totals(Snapshot::clone)
 }
