@@ -21,29 +21,15 @@ use metrics::Recorder;
 /// The identity of a recorder: its whole `dyn Recorder` pointer, address and
 /// vtable, so zero-sized recorders of different types differ.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct RecorderId {
-    /// The pointer's words, in whatever order the compiler lays them out.
-    words: [usize; 2],
-    /// The address alone.
-    addr: usize,
-}
+pub(crate) struct RecorderId([usize; 2]);
 
 impl RecorderId {
     fn of(recorder: &dyn Recorder) -> RecorderId {
         let ptr = std::ptr::from_ref(recorder);
-        RecorderId {
-            // SAFETY: a `*const dyn Recorder` is two pointer-sized words (the
-            // transmute checks the size), every value of which is a valid
-            // `[usize; 2]`; they are only compared, never made a pointer again.
-            words: unsafe { std::mem::transmute::<*const dyn Recorder, [usize; 2]>(ptr) },
-            addr: ptr.cast::<()>().addr(),
-        }
-    }
-
-    /// Whether `recorder` is at this identity's address. The vtable is not
-    /// compared: a vtable may be duplicated between code-generation units.
-    fn is_at(self, recorder: &dyn Recorder) -> bool {
-        std::ptr::from_ref(recorder).cast::<()>().addr() == self.addr
+        // SAFETY: a `*const dyn Recorder` is two pointer-sized words (the
+        // transmute checks the size), every value of which is a valid
+        // `[usize; 2]`; they are only compared, never made a pointer again.
+        RecorderId(unsafe { std::mem::transmute::<*const dyn Recorder, [usize; 2]>(ptr) })
     }
 }
 
@@ -51,7 +37,8 @@ impl RecorderId {
 ///
 /// Every identity is read here, through one instantiation of
 /// `metrics::with_recorder`: the no-op recorder's vtable pointer comes from
-/// that instantiation, so it is the same for every reader.
+/// the instantiation (a vtable may be duplicated between code-generation
+/// units), so this way it is the same for every reader.
 #[inline(never)]
 pub(crate) fn current() -> RecorderId {
     metrics::with_recorder(RecorderId::of)
@@ -59,9 +46,12 @@ pub(crate) fn current() -> RecorderId {
 
 /// Runs `f` with the recorder `id` identifies, if it is still this thread's
 /// current one (it is not if a global recorder was installed since `id` was
-/// read: a global recorder never shares the no-op recorder's address).
+/// read).
 pub(crate) fn with_recorder_of<T>(id: RecorderId, f: impl FnOnce(&dyn Recorder) -> T) -> Option<T> {
-    metrics::with_recorder(|recorder| id.is_at(recorder).then(|| f(recorder)))
+    // This thread's local recorders cannot change while this runs, and the
+    // global one changes at most once, from none to one: if `current()` is
+    // still `id` after `recorder` was read, `recorder` is the recorder of `id`.
+    metrics::with_recorder(|recorder| (current() == id).then(|| f(recorder)))
 }
 
 /// The global recorder, once a real one was found.
