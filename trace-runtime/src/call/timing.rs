@@ -121,3 +121,49 @@ fn log_slow(site: &'static Callsite, wall: Duration, limit: u64) {
         "slow call"
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::CallMetrics;
+    use crate::call::outcome::Outcome;
+    use crate::callsite::Callsite;
+    use crate::metrics::recorder;
+
+    static SITE: Callsite = Callsite::new("timing_test", "timing::tests", None, None);
+
+    fn site_of(call: CallMetrics) -> Option<usize> {
+        match call {
+            CallMetrics::Cached { site, .. } => Some(std::ptr::from_ref(site).addr()),
+            CallMetrics::Local(_) => None,
+        }
+    }
+
+    #[test]
+    fn calls_under_the_global_recorder_reuse_cached_handles_and_local_ones_never_do() {
+        // No global recorder in this binary: the no-op recorder stands in.
+        let first = CallMetrics::begin(&SITE, None);
+        first.end(&SITE, 10, Outcome::Ok);
+        let cached = SITE
+            .cached_metrics(recorder::current())
+            .map(|m| std::ptr::from_ref(m).addr());
+        assert!(cached.is_some());
+        assert_eq!(site_of(first), cached);
+        let second = CallMetrics::begin(&SITE, None);
+        second.end(&SITE, 10, Outcome::Ok);
+        assert_eq!(site_of(second), cached);
+
+        let local = metrics_util::debugging::DebuggingRecorder::new();
+        let under_local = metrics::with_local_recorder(&local, || {
+            let call = CallMetrics::begin(&SITE, None);
+            call.end(&SITE, 10, Outcome::Ok);
+            call
+        });
+        assert_eq!(site_of(under_local), None);
+        // The global recorder's handles are still the cached ones.
+        assert_eq!(
+            SITE.cached_metrics(recorder::current())
+                .map(|m| std::ptr::from_ref(m).addr()),
+            cached
+        );
+    }
+}

@@ -12,7 +12,9 @@
 //! `metrics` offers no way to ask for the global recorder while a local one
 //! is set, so [`is_global`] asks a short-lived thread, which has no local
 //! recorder, and remembers the answer once it found a real (not zero-sized,
-//! so not the no-op) global recorder.
+//! so not the no-op) global recorder. Until then, and for good if the global
+//! recorder is zero-sized, each call under a local recorder asks again: the
+//! local path is the slow one anyway.
 
 use std::sync::{Mutex, OnceLock, PoisonError};
 
@@ -20,8 +22,11 @@ use metrics::Recorder;
 
 /// The identity of a recorder: its whole `dyn Recorder` pointer, address and
 /// vtable, so zero-sized recorders of different types differ.
+///
+/// A pair of scalars rather than an array, so it is returned in two
+/// registers on the hot path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct RecorderId([usize; 2]);
+pub(crate) struct RecorderId(usize, usize);
 
 impl RecorderId {
     fn of(recorder: &dyn Recorder) -> RecorderId {
@@ -29,7 +34,9 @@ impl RecorderId {
         // SAFETY: a `*const dyn Recorder` is two pointer-sized words (the
         // transmute checks the size), every value of which is a valid
         // `[usize; 2]`; they are only compared, never made a pointer again.
-        RecorderId(unsafe { std::mem::transmute::<*const dyn Recorder, [usize; 2]>(ptr) })
+        let [first, second] =
+            unsafe { std::mem::transmute::<*const dyn Recorder, [usize; 2]>(ptr) };
+        RecorderId(first, second)
     }
 }
 
