@@ -4,7 +4,7 @@
 //! Handles are registered once per (site labels, recorder) and leaked, so the
 //! hot path is one identity comparison followed by atomic updates. Only the
 //! global recorder (or the no-op recorder standing in for it, see
-//! [`recorder`](super::recorder)) gets cached handles: it lives as long as
+//! [`recorder`]) gets cached handles: it lives as long as
 //! the process. Installing a global recorder after traced calls ran changes
 //! the identity, and the next call registers fresh handles. Calls under any
 //! other recorder register theirs per call (see [`local`](super::local)).
