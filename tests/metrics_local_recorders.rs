@@ -1,7 +1,9 @@
 //! Local recorders (`metrics::with_local_recorder`) each receive exactly the
 //! traced calls made under them: two recorders built one after the other at
 //! the same stack address, and zero-sized recorders of different types, are
-//! told apart. No global recorder is installed in this binary.
+//! told apart; nested captures each get the calls made directly under them;
+//! a call counts into the recorder current when it started, wherever it
+//! ends. No global recorder is installed in this binary.
 #![warn(clippy::pedantic)]
 
 use std::sync::LazyLock;
@@ -144,4 +146,38 @@ fn nested_captures_each_get_the_calls_made_directly_under_them() {
         [call_line("nested_inner", MODULE, "ok", ROOT, 1)]
     );
     assert_eq!(inner.call_lines("nested_outer"), Vec::<String>::new());
+}
+
+#[trace]
+async fn finished_elsewhere() -> u8 {
+    tokio::task::yield_now().await;
+    4
+}
+
+#[test]
+fn a_call_counts_into_the_recorder_current_when_it_started() {
+    use std::future::Future as _;
+    use std::task::{Context, Poll, Waker};
+
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let mut future = Box::pin(finished_elsewhere());
+    metrics::with_local_recorder(&recorder, || {
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(future.as_mut().poll(&mut cx).is_pending());
+    });
+    let f = "finished_elsewhere";
+    let started = recorded(&snapshotter);
+    assert_eq!(started.concurrent(f), [concurrent_line(f, MODULE, 1)]);
+    // Ends on another thread, which has no local recorder.
+    let ended = std::thread::spawn(move || {
+        let mut cx = Context::from_waker(Waker::noop());
+        future.as_mut().poll(&mut cx) == Poll::Ready(4)
+    });
+    assert!(ended.join().unwrap());
+    let mut all = started;
+    all.fold(&snapshotter);
+    assert_eq!(all.call_lines(f), [call_line(f, MODULE, "ok", ROOT, 1)]);
+    assert_eq!(all.concurrent(f), [concurrent_line(f, MODULE, 0)]);
+    assert_eq!(all.duration_counts(f), [duration_line(f, MODULE, 1)]);
 }
