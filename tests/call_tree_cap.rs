@@ -18,7 +18,7 @@ const CAP: usize = 8;
 
 fn set_up() {
     static CAPPED: Once = Once::new();
-    CAPPED.call_once(|| trace_runtime::set_max_nodes(CAP));
+    CAPPED.call_once(|| trace_runtime::TreeConfig::current().max_nodes(CAP).apply());
     capture_trees();
 }
 

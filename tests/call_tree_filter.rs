@@ -9,7 +9,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use insta::assert_snapshot;
-use trace_runtime::{set_tree_filter, trace, TreeFilter};
+use trace_runtime::{trace, tree::TreeFilter, TreeConfig};
 use trace_suite::{capture_trees, one_tree, render_normalised, take_trees};
 
 /// Holds the filter for one test; restores "deliver everything" when dropped.
@@ -19,13 +19,13 @@ fn with_filter(filter: TreeFilter) -> FilterScope {
     static LOCK: Mutex<()> = Mutex::new(());
     let guard = LOCK.lock().unwrap_or_else(PoisonError::into_inner);
     capture_trees();
-    set_tree_filter(filter);
+    TreeConfig::current().filter(filter).apply();
     FilterScope(guard)
 }
 
 impl Drop for FilterScope {
     fn drop(&mut self) {
-        set_tree_filter(TreeFilter::default());
+        TreeConfig::current().filter(TreeFilter::default()).apply();
     }
 }
 

@@ -10,7 +10,7 @@
 use std::io;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use trace_runtime::{trace, SLOW_TARGET, TREE_TARGET};
+use trace_runtime::{trace, tree::TREE_TARGET, SLOW_TARGET};
 use trace_suite::{capture_trees, one_tree};
 
 /// An `io::Write` into a shared buffer, for the `fmt` subscriber.

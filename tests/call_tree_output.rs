@@ -6,7 +6,7 @@
 use std::sync::{Mutex, Once};
 
 use insta::assert_snapshot;
-use trace_runtime::{trace, CallNode, CallTree, Outcome};
+use trace_runtime::{trace, tree::CallNode, tree::CallTree, Outcome};
 use trace_suite::json::{self, Value};
 use trace_suite::{capture_trees, json_normalised, one_tree, render_normalised, take_trees};
 
@@ -78,7 +78,7 @@ static REENTRANT_SINK: Once = Once::new();
 fn a_sink_that_makes_traced_calls_starts_new_roots_not_nodes_of_the_finished_tree() {
     capture_trees();
     REENTRANT_SINK.call_once(|| {
-        trace_runtime::add_tree_sink(|tree: &CallTree| {
+        trace_runtime::tree::add_sink(|tree: &CallTree| {
             if tree.root().name() == "GET /reentrant" {
                 called_from_sink();
             }
@@ -108,14 +108,14 @@ fn panics_under_a_panicking_sink() {
 fn a_panicking_sink_neither_fails_the_traced_code_nor_starves_other_sinks() {
     capture_trees();
     PANICKING_SINK.call_once(|| {
-        trace_runtime::add_tree_sink(|tree: &CallTree| {
+        trace_runtime::tree::add_sink(|tree: &CallTree| {
             assert!(
                 !tree.root().name().starts_with("GET /sink-panics"),
                 "this sink panics"
             );
         });
         // Added after the panicking one, so it is called after it.
-        trace_runtime::add_tree_sink(|tree: &CallTree| {
+        trace_runtime::tree::add_sink(|tree: &CallTree| {
             let name = tree.root().name();
             if name.starts_with("GET /sink-panics") {
                 AFTER_PANICKING_SINK.lock().unwrap().push(name.to_owned());

@@ -8,14 +8,16 @@ use std::sync::mpsc;
 
 use insta::assert_snapshot;
 use tokio::task::yield_now;
-use trace_runtime::{trace, TraceContext, TraceFutureExt as _};
+use trace_runtime::{context::TraceContext, trace, TraceFutureExt as _};
 use trace_suite::{capture_trees, one_tree, render_normalised, take_trees};
 
 #[trace]
 async fn spawner() -> u32 {
     // Suspends once whatever the spawned work does, so `busy` always shows.
     yield_now().await;
-    let first = trace_runtime::spawn(spawned_task(1)).await.unwrap();
+    let first = trace_runtime::context::spawn(spawned_task(1))
+        .await
+        .unwrap();
     let second = tokio::spawn(spawned_task(2).in_current_trace())
         .await
         .unwrap();
@@ -84,7 +86,7 @@ fn blocking_step(n: u32) -> u32 {
 async fn blocking_spawner() -> u32 {
     // Suspends once whatever the spawned work does, so `busy` always shows.
     yield_now().await;
-    let traced = trace_runtime::spawn_blocking(|| blocking_work(1))
+    let traced = trace_runtime::context::spawn_blocking(|| blocking_work(1))
         .await
         .unwrap();
     let plain = tokio::task::spawn_blocking(|| blocking_step(10))
@@ -108,7 +110,7 @@ async fn spawn_blocking_nests_with_the_helper_and_not_without() {
 #[trace]
 fn thread_spawner() -> u32 {
     // Joined one by one, so the children's order is known.
-    let helper = trace_runtime::spawn_thread(|| thread_work(1))
+    let helper = trace_runtime::context::spawn_thread(|| thread_work(1))
         .join()
         .unwrap();
     let context = TraceContext::current();
@@ -146,7 +148,7 @@ fn threads_nest_with_spawn_thread_or_a_trace_context_and_not_without() {
 fn detached_parent(go: mpsc::Receiver<()>) -> std::thread::JoinHandle<()> {
     let (started, wait_started) = mpsc::channel();
     // Not joined by this call: the thread outlives it.
-    let worker = trace_runtime::spawn_thread(move || detached_worker(&started, &go));
+    let worker = trace_runtime::context::spawn_thread(move || detached_worker(&started, &go));
     wait_started.recv().unwrap();
     worker
 }
@@ -191,7 +193,7 @@ async fn context_outside_any_call() -> u32 {
 async fn propagating_an_empty_context_starts_a_root_as_usual() {
     capture_trees();
     // Captured outside any traced call: the spawned call is its own root.
-    let handle = trace_runtime::spawn(context_outside_any_call());
+    let handle = trace_runtime::context::spawn(context_outside_any_call());
     assert_eq!(handle.await.unwrap(), 3);
     assert_snapshot!(render_normalised(&one_tree("context_outside_any_call")), @r"
     context_outside_any_call  <t>

@@ -5,7 +5,7 @@
 
 use std::net::TcpListener;
 
-use trace_runtime::{ExportError, ExporterBuilder};
+use trace_runtime::{exporter::ExportError, ExporterBuilder};
 
 #[test]
 fn an_address_in_use_is_a_bind_error_that_names_the_address() {

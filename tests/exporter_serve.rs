@@ -124,7 +124,10 @@ fn a_second_exporter_cannot_replace_the_first() {
         .serve()
         .unwrap_err();
     assert!(
-        matches!(err, trace_runtime::ExportError::RecorderAlreadyInstalled),
+        matches!(
+            err,
+            trace_runtime::exporter::ExportError::RecorderAlreadyInstalled
+        ),
         "{err:?}"
     );
     assert!(err.to_string().contains("already installed"), "{err}");

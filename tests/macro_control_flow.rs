@@ -4,10 +4,10 @@
 //! spawned on the multi-thread runtime.
 //!
 //! Each case returns exactly what it would without `#[trace]`, and its
-//! `result` label says how it ended.
+//! `result` label says how it ended. Each test records its calls with a local
+//! recorder of its own (async ones on a current-thread runtime, so every call
+//! runs under it), except the multi-thread one, which uses the global one.
 #![warn(clippy::pedantic)]
-
-mod macro_metrics;
 
 use std::future::Future;
 use std::num::ParseIntError;
@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
 use futures::FutureExt as _;
-use macro_metrics::{calls, ok};
 use trace_runtime::trace;
+use trace_suite::metrics::{capture, current_thread, global, install_global, ok, so_far};
 
 #[derive(Debug, PartialEq)]
 enum AppError {
@@ -69,19 +69,22 @@ fn parse_error(text: &str) -> AppError {
     AppError::from(text.parse::<u32>().unwrap_err())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn early_return_and_question_mark_with_from() {
-    macro_metrics::install();
-    assert_eq!(early_return_sync("", "1"), Err(AppError::Empty));
-    assert_eq!(early_return_sync("1", ""), Ok(0));
-    assert_eq!(early_return_sync("x", "1"), Err(parse_error("x")));
-    assert_eq!(early_return_sync("2", "3"), Ok(5));
-    assert_eq!(early_return_async("", "1").await, Err(AppError::Empty));
-    assert_eq!(early_return_async("1", "").await, Ok(0));
-    assert_eq!(early_return_async("1", "-").await, Err(parse_error("-")));
-    assert_eq!(early_return_async("2", "3").await, Ok(5));
-    assert_eq!(calls("early_return_sync"), counts(2, 2));
-    assert_eq!(calls("early_return_async"), counts(2, 2));
+#[test]
+fn early_return_and_question_mark_with_from() {
+    capture(|| {
+        current_thread().block_on(async {
+            assert_eq!(early_return_sync("", "1"), Err(AppError::Empty));
+            assert_eq!(early_return_sync("1", ""), Ok(0));
+            assert_eq!(early_return_sync("x", "1"), Err(parse_error("x")));
+            assert_eq!(early_return_sync("2", "3"), Ok(5));
+            assert_eq!(early_return_async("", "1").await, Err(AppError::Empty));
+            assert_eq!(early_return_async("1", "").await, Ok(0));
+            assert_eq!(early_return_async("1", "-").await, Err(parse_error("-")));
+            assert_eq!(early_return_async("2", "3").await, Ok(5));
+            assert_eq!(so_far().calls("early_return_sync"), counts(2, 2));
+            assert_eq!(so_far().calls("early_return_async"), counts(2, 2));
+        });
+    });
 }
 
 #[trace]
@@ -117,29 +120,32 @@ async fn option_question_async(items: &[u32]) -> Option<u32> {
     Some(last * 10)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn result_aliases_and_option_returns() {
-    macro_metrics::install();
-    assert_eq!(alias_io("abc").unwrap(), 3);
-    assert_eq!(
-        alias_io("").unwrap_err().kind(),
-        std::io::ErrorKind::NotFound
-    );
-    assert_eq!(alias_app("8080"), Ok(8080));
-    assert_eq!(alias_app("http"), Err(AppError::Parse("http".to_owned())));
-    assert_eq!(alias_async("80").await, Ok(80));
-    let empty = "".parse::<u16>().unwrap_err().to_string();
-    assert_eq!(alias_async("").await, Err(empty));
-    assert_eq!(option_question(&[]), None);
-    assert_eq!(option_question(&[2, 3]), Some(20));
-    assert_eq!(option_question_async(&[]).await, None);
-    assert_eq!(option_question_async(&[2, 3]).await, Some(30));
-    // `Err` through an alias is an error; `None` is not.
-    assert_eq!(calls("alias_io"), counts(1, 1));
-    assert_eq!(calls("alias_app"), counts(1, 1));
-    assert_eq!(calls("alias_async"), counts(1, 1));
-    assert_eq!(calls("option_question"), ok(2));
-    assert_eq!(calls("option_question_async"), ok(2));
+#[test]
+fn result_aliases_and_option_returns() {
+    capture(|| {
+        current_thread().block_on(async {
+            assert_eq!(alias_io("abc").unwrap(), 3);
+            assert_eq!(
+                alias_io("").unwrap_err().kind(),
+                std::io::ErrorKind::NotFound
+            );
+            assert_eq!(alias_app("8080"), Ok(8080));
+            assert_eq!(alias_app("http"), Err(AppError::Parse("http".to_owned())));
+            assert_eq!(alias_async("80").await, Ok(80));
+            let empty = "".parse::<u16>().unwrap_err().to_string();
+            assert_eq!(alias_async("").await, Err(empty));
+            assert_eq!(option_question(&[]), None);
+            assert_eq!(option_question(&[2, 3]), Some(20));
+            assert_eq!(option_question_async(&[]).await, None);
+            assert_eq!(option_question_async(&[2, 3]).await, Some(30));
+            // `Err` through an alias is an error; `None` is not.
+            assert_eq!(so_far().calls("alias_io"), counts(1, 1));
+            assert_eq!(so_far().calls("alias_app"), counts(1, 1));
+            assert_eq!(so_far().calls("alias_async"), counts(1, 1));
+            assert_eq!(so_far().calls("option_question"), ok(2));
+            assert_eq!(so_far().calls("option_question_async"), ok(2));
+        });
+    });
 }
 
 #[derive(Debug, PartialEq)]
@@ -170,17 +176,21 @@ fn pick(n: u32) -> u32 {
 
 #[test]
 fn never_returning_functions() {
-    macro_metrics::install();
-    assert_eq!(pick(3), 3);
-    let payload = std::panic::catch_unwind(|| pick(0)).unwrap_err();
-    assert_eq!(payload.downcast_ref::<Fatal>(), Some(&Fatal(0)));
-    let payload = std::panic::catch_unwind(|| never_loops(3)).unwrap_err();
-    assert_eq!(
-        payload.downcast_ref::<String>().map(String::as_str),
-        Some("gave up after 3")
-    );
-    assert_eq!(calls("never_returns"), vec![("error".to_owned(), 1)]);
-    assert_eq!(calls("never_loops"), vec![("error".to_owned(), 1)]);
+    capture(|| {
+        assert_eq!(pick(3), 3);
+        let payload = std::panic::catch_unwind(|| pick(0)).unwrap_err();
+        assert_eq!(payload.downcast_ref::<Fatal>(), Some(&Fatal(0)));
+        let payload = std::panic::catch_unwind(|| never_loops(3)).unwrap_err();
+        assert_eq!(
+            payload.downcast_ref::<String>().map(String::as_str),
+            Some("gave up after 3")
+        );
+        assert_eq!(
+            so_far().calls("never_returns"),
+            vec![("error".to_owned(), 1)]
+        );
+        assert_eq!(so_far().calls("never_loops"), vec![("error".to_owned(), 1)]);
+    });
 }
 
 #[trace]
@@ -211,34 +221,40 @@ async fn panics_async(code: u32) -> u32 {
     code
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn panics_propagate_with_their_payload() {
-    macro_metrics::install();
-    assert_eq!(panics_sync(0), 0);
-    let payload = std::panic::catch_unwind(|| panics_sync(7)).unwrap_err();
-    assert_eq!(payload.downcast_ref::<Fatal>(), Some(&Fatal(7)));
-    let payload = std::panic::catch_unwind(|| panics_with_message("")).unwrap_err();
-    assert_eq!(
-        payload.downcast_ref::<String>().map(String::as_str),
-        Some("empty name, 0 bytes")
-    );
-    assert_eq!(panics_with_message("ab"), 2);
-    let payload = std::panic::catch_unwind(panics_unit_diverging).unwrap_err();
-    assert_eq!(payload.downcast_ref::<Fatal>(), Some(&Fatal(1)));
+#[test]
+fn panics_propagate_with_their_payload() {
+    capture(|| {
+        current_thread().block_on(async {
+            assert_eq!(panics_sync(0), 0);
+            let payload = std::panic::catch_unwind(|| panics_sync(7)).unwrap_err();
+            assert_eq!(payload.downcast_ref::<Fatal>(), Some(&Fatal(7)));
+            let payload = std::panic::catch_unwind(|| panics_with_message("")).unwrap_err();
+            assert_eq!(
+                payload.downcast_ref::<String>().map(String::as_str),
+                Some("empty name, 0 bytes")
+            );
+            assert_eq!(panics_with_message("ab"), 2);
+            let payload = std::panic::catch_unwind(panics_unit_diverging).unwrap_err();
+            assert_eq!(payload.downcast_ref::<Fatal>(), Some(&Fatal(1)));
 
-    assert_eq!(panics_async(0).await, 0);
-    let join = tokio::spawn(panics_async(8)).await.unwrap_err();
-    assert_eq!(join.into_panic().downcast_ref::<Fatal>(), Some(&Fatal(8)));
-    let caught = std::panic::AssertUnwindSafe(panics_async(9))
-        .catch_unwind()
-        .await
-        .unwrap_err();
-    assert_eq!(caught.downcast_ref::<Fatal>(), Some(&Fatal(9)));
+            assert_eq!(panics_async(0).await, 0);
+            let join = tokio::spawn(panics_async(8)).await.unwrap_err();
+            assert_eq!(join.into_panic().downcast_ref::<Fatal>(), Some(&Fatal(8)));
+            let caught = std::panic::AssertUnwindSafe(panics_async(9))
+                .catch_unwind()
+                .await
+                .unwrap_err();
+            assert_eq!(caught.downcast_ref::<Fatal>(), Some(&Fatal(9)));
 
-    assert_eq!(calls("panics_sync"), counts(1, 1));
-    assert_eq!(calls("panics_with_message"), counts(1, 1));
-    assert_eq!(calls("panics_unit_diverging"), [("error".to_owned(), 1)]);
-    assert_eq!(calls("panics_async"), counts(1, 2));
+            assert_eq!(so_far().calls("panics_sync"), counts(1, 1));
+            assert_eq!(so_far().calls("panics_with_message"), counts(1, 1));
+            assert_eq!(
+                so_far().calls("panics_unit_diverging"),
+                [("error".to_owned(), 1)]
+            );
+            assert_eq!(so_far().calls("panics_async"), counts(1, 2));
+        });
+    });
 }
 
 #[trace]
@@ -270,16 +286,19 @@ fn recursion_boxed(n: u64) -> Pin<Box<dyn Future<Output = u64> + Send>> {
     })
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn recursion_sync_and_async() {
-    macro_metrics::install();
-    assert_eq!(recursion_factorial(5), 120);
-    assert_eq!(recursion_async(4).await, 10);
-    assert_eq!(tokio::spawn(recursion_boxed(10)).await.unwrap(), 55);
-    // Every level is a call of its own.
-    assert_eq!(calls("recursion_factorial"), ok(6));
-    assert_eq!(calls("recursion_async"), ok(5));
-    assert_eq!(calls("recursion_boxed"), ok(177));
+#[test]
+fn recursion_sync_and_async() {
+    capture(|| {
+        current_thread().block_on(async {
+            assert_eq!(recursion_factorial(5), 120);
+            assert_eq!(recursion_async(4).await, 10);
+            assert_eq!(tokio::spawn(recursion_boxed(10)).await.unwrap(), 55);
+            // Every level is a call of its own.
+            assert_eq!(so_far().calls("recursion_factorial"), ok(6));
+            assert_eq!(so_far().calls("recursion_async"), ok(5));
+            assert_eq!(so_far().calls("recursion_boxed"), ok(177));
+        });
+    });
 }
 
 #[trace]
@@ -322,7 +341,7 @@ fn handwritten_box_future(prepared: Arc<AtomicU32>) -> BoxFuture<'static, Result
 /// sleeping `wait`, but not the `idle` time between the call and the first
 /// poll: it fits in `polled`, measured around the `.await`.
 fn assert_timed_from_first_poll(function: &str, wait: Duration, idle: Duration, polled: Duration) {
-    let recorded = macro_metrics::durations(function);
+    let recorded = so_far().durations(function);
     let recorded = Duration::from_secs_f64(*recorded.last().expect("a recorded duration"));
     // A millisecond of slack each way for the two clocks' readings.
     let slack = Duration::from_millis(1);
@@ -336,47 +355,50 @@ fn assert_timed_from_first_poll(function: &str, wait: Duration, idle: Duration, 
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn handwritten_futures_run_statements_at_call_time_and_time_the_future() {
-    macro_metrics::install();
-    let wait = Duration::from_millis(20);
-    let idle = Duration::from_millis(150);
+#[test]
+fn handwritten_futures_run_statements_at_call_time_and_time_the_future() {
+    capture(|| {
+        current_thread().block_on(async {
+            let wait = Duration::from_millis(20);
+            let idle = Duration::from_millis(150);
 
-    let prepared = AtomicU32::new(0);
-    let future = handwritten_impl(&prepared, wait);
-    assert_eq!(prepared.load(Ordering::SeqCst), 1, "ran at call time");
-    assert_eq!(calls("handwritten_impl"), []);
-    tokio::time::sleep(idle).await;
-    let polled = Instant::now();
-    assert_eq!(tokio::spawn(future).await.unwrap(), 100);
-    let polled = polled.elapsed();
-    assert_eq!(calls("handwritten_impl"), ok(1));
-    assert_timed_from_first_poll("handwritten_impl", wait, idle, polled);
+            let prepared = AtomicU32::new(0);
+            let future = handwritten_impl(&prepared, wait);
+            assert_eq!(prepared.load(Ordering::SeqCst), 1, "ran at call time");
+            assert_eq!(so_far().calls("handwritten_impl"), []);
+            tokio::time::sleep(idle).await;
+            let polled = Instant::now();
+            assert_eq!(tokio::spawn(future).await.unwrap(), 100);
+            let polled = polled.elapsed();
+            assert_eq!(so_far().calls("handwritten_impl"), ok(1));
+            assert_timed_from_first_poll("handwritten_impl", wait, idle, polled);
 
-    let store = Store {
-        prepared: AtomicU32::new(0),
-        value: 4,
-    };
-    assert_eq!(store.handwritten_boxed(Duration::ZERO).await, 4);
-    assert_eq!(store.prepared.load(Ordering::SeqCst), 0);
-    let future = store.handwritten_boxed(wait);
-    assert_eq!(store.prepared.load(Ordering::SeqCst), 1, "ran at call time");
-    tokio::time::sleep(idle).await;
-    let polled = Instant::now();
-    assert_eq!(future.await, 5);
-    let polled = polled.elapsed();
-    assert_eq!(calls("handwritten_boxed"), ok(2));
-    assert_timed_from_first_poll("handwritten_boxed", wait, idle, polled);
+            let store = Store {
+                prepared: AtomicU32::new(0),
+                value: 4,
+            };
+            assert_eq!(store.handwritten_boxed(Duration::ZERO).await, 4);
+            assert_eq!(store.prepared.load(Ordering::SeqCst), 0);
+            let future = store.handwritten_boxed(wait);
+            assert_eq!(store.prepared.load(Ordering::SeqCst), 1, "ran at call time");
+            tokio::time::sleep(idle).await;
+            let polled = Instant::now();
+            assert_eq!(future.await, 5);
+            let polled = polled.elapsed();
+            assert_eq!(so_far().calls("handwritten_boxed"), ok(2));
+            assert_timed_from_first_poll("handwritten_boxed", wait, idle, polled);
 
-    let prepared = Arc::new(AtomicU32::new(0));
-    let future = handwritten_box_future(Arc::clone(&prepared));
-    assert_eq!(prepared.load(Ordering::SeqCst), 1, "ran at call time");
-    assert_eq!(calls("handwritten_box_future"), []);
-    assert_eq!(future.await, Err("prepared 1".to_owned()));
-    assert_eq!(
-        calls("handwritten_box_future"),
-        vec![("error".to_owned(), 1)]
-    );
+            let prepared = Arc::new(AtomicU32::new(0));
+            let future = handwritten_box_future(Arc::clone(&prepared));
+            assert_eq!(prepared.load(Ordering::SeqCst), 1, "ran at call time");
+            assert_eq!(so_far().calls("handwritten_box_future"), []);
+            assert_eq!(future.await, Err("prepared 1".to_owned()));
+            assert_eq!(
+                so_far().calls("handwritten_box_future"),
+                vec![("error".to_owned(), 1)]
+            );
+        });
+    });
 }
 
 #[trace]
@@ -402,9 +424,11 @@ async fn send_across_await(shared: Arc<tokio::sync::Mutex<Vec<u32>>>, n: u32) ->
     guard.len()
 }
 
+/// Counted by the global recorder: the tasks run on the runtime's worker
+/// threads, and a local recorder sees only the calls on its own thread.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn send_futures_spawn_on_the_multi_thread_runtime() {
-    macro_metrics::install();
+    install_global();
     assert_eq!(tokio::spawn(send_owned(vec![1, 2, 3])).await.unwrap(), 6);
     assert_eq!(
         tokio::spawn(send_generic("x", 2)).await.unwrap(),
@@ -423,7 +447,8 @@ async fn send_futures_spawn_on_the_multi_thread_runtime() {
     let mut seen = shared.lock().await.clone();
     seen.sort_unstable();
     assert_eq!(seen, (0..8).collect::<Vec<_>>());
-    assert_eq!(calls("send_owned"), ok(1));
-    assert_eq!(calls("send_generic"), ok(1));
-    assert_eq!(calls("send_across_await"), ok(8));
+    let m = global();
+    assert_eq!(m.calls("send_owned"), ok(1));
+    assert_eq!(m.calls("send_generic"), ok(1));
+    assert_eq!(m.calls("send_across_await"), ok(8));
 }

@@ -4,9 +4,7 @@
 //! `#[trace_runtime::trace]` next to `tracing::trace!`.
 #![warn(clippy::pedantic)]
 
-mod macro_metrics;
-
-use macro_metrics::{calls, ok};
+use trace_suite::metrics::{capture, current_thread, ok, so_far};
 
 /// Everything the expansion must not pick up from the user's scope.
 mod shadowed {
@@ -89,26 +87,32 @@ mod shadowed {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn user_items_named_like_runtime_and_prelude_items() {
-    use shadowed::{Option, Result};
-    macro_metrics::install();
-    assert_eq!(shadowed::hygiene_sync(false), Ok(Option));
-    assert_eq!(shadowed::hygiene_sync(true), Err(Result));
-    assert_eq!(shadowed::hygiene_async(true).await, Err(Result));
-    assert_eq!(shadowed::hygiene_boxed(3).await, 3);
-    let payload = std::panic::catch_unwind(|| shadowed::hygiene_never()).unwrap_err();
-    assert_eq!(payload.downcast_ref::<Option>(), Some(&Option));
-    assert_eq!(shadowed::Shadowed(1).method(true), Err(Result));
-    // Two direct calls and one through `hygiene_async`.
-    assert_eq!(
-        calls("hygiene_sync"),
-        [("error".to_owned(), 2), ("ok".to_owned(), 1)]
-    );
-    assert_eq!(calls("hygiene_async"), [("error".to_owned(), 1)]);
-    assert_eq!(calls("hygiene_boxed"), ok(1));
-    assert_eq!(calls("hygiene_never"), [("error".to_owned(), 1)]);
-    assert_eq!(calls("Shadowed::method"), [("error".to_owned(), 1)]);
+#[test]
+fn user_items_named_like_runtime_and_prelude_items() {
+    capture(|| {
+        current_thread().block_on(async {
+            use shadowed::{Option, Result};
+            assert_eq!(shadowed::hygiene_sync(false), Ok(Option));
+            assert_eq!(shadowed::hygiene_sync(true), Err(Result));
+            assert_eq!(shadowed::hygiene_async(true).await, Err(Result));
+            assert_eq!(shadowed::hygiene_boxed(3).await, 3);
+            let payload = std::panic::catch_unwind(|| shadowed::hygiene_never()).unwrap_err();
+            assert_eq!(payload.downcast_ref::<Option>(), Some(&Option));
+            assert_eq!(shadowed::Shadowed(1).method(true), Err(Result));
+            // Two direct calls and one through `hygiene_async`.
+            assert_eq!(
+                so_far().calls("hygiene_sync"),
+                [("error".to_owned(), 2), ("ok".to_owned(), 1)]
+            );
+            assert_eq!(so_far().calls("hygiene_async"), [("error".to_owned(), 1)]);
+            assert_eq!(so_far().calls("hygiene_boxed"), ok(1));
+            assert_eq!(so_far().calls("hygiene_never"), [("error".to_owned(), 1)]);
+            assert_eq!(
+                so_far().calls("Shadowed::method"),
+                [("error".to_owned(), 1)]
+            );
+        });
+    });
 }
 
 /// A facade that re-exports the runtime under another name, as a framework
@@ -141,22 +145,25 @@ mod through_facade {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn crate_path_escape_hatch_for_re_exports() {
-    macro_metrics::install();
-    assert_eq!(through_facade::facade_sync(1), 2);
-    assert_eq!(through_facade::facade_async(1).await, Ok(0));
-    assert_eq!(
-        through_facade::facade_async(0).await,
-        Err("underflow".to_owned())
-    );
-    assert_eq!(through_facade::FacadeService(1).call(), 2);
-    assert_eq!(calls("facade_sync"), ok(2));
-    assert_eq!(
-        calls("facade_renamed"),
-        [("error".to_owned(), 1), ("ok".to_owned(), 1)]
-    );
-    assert_eq!(calls("FacadeService::call"), ok(1));
+#[test]
+fn crate_path_escape_hatch_for_re_exports() {
+    capture(|| {
+        current_thread().block_on(async {
+            assert_eq!(through_facade::facade_sync(1), 2);
+            assert_eq!(through_facade::facade_async(1).await, Ok(0));
+            assert_eq!(
+                through_facade::facade_async(0).await,
+                Err("underflow".to_owned())
+            );
+            assert_eq!(through_facade::FacadeService(1).call(), 2);
+            assert_eq!(so_far().calls("facade_sync"), ok(2));
+            assert_eq!(
+                so_far().calls("facade_renamed"),
+                [("error".to_owned(), 1), ("ok".to_owned(), 1)]
+            );
+            assert_eq!(so_far().calls("FacadeService::call"), ok(1));
+        });
+    });
 }
 
 mod with_tracing {
@@ -173,7 +180,8 @@ mod with_tracing {
 
 #[test]
 fn path_attribute_alongside_tracing_trace() {
-    macro_metrics::install();
-    assert_eq!(with_tracing::alongside_tracing(2), 6);
-    assert_eq!(calls("alongside_tracing"), ok(1));
+    capture(|| {
+        assert_eq!(with_tracing::alongside_tracing(2), 6);
+        assert_eq!(so_far().calls("alongside_tracing"), ok(1));
+    });
 }

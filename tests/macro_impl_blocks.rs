@@ -7,14 +7,12 @@
 //! and that exactly the expected methods were counted.
 #![warn(clippy::pedantic)]
 
-mod macro_metrics;
-
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use macro_metrics::{calls, ok};
+use trace_suite::metrics::{capture, current_thread, ok, so_far};
 // `#[trace(...)]` on a method is consumed by `#[instrument_all]`: it needs
 // no import.
 use trace_runtime::instrument_all;
@@ -90,45 +88,52 @@ impl Counter {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_receiver_and_associated_functions_returning_self() {
-    macro_metrics::install();
-    let mut counter = Counter::new(1);
-    assert_eq!(counter.get(), 1);
-    assert_eq!(counter.bump(), 2);
-    let mut pinned = Counter::new(0);
-    assert_eq!(Pin::new(&mut pinned).pinned(), 0);
-    assert_eq!(pinned.count, 10);
-    // Borrows of the receiver returned directly, from an async body, and
-    // held by a handwritten future.
-    *pinned.count_mut() += 1;
-    *pinned.count_mut_async().await += 1;
-    let later = pinned.bump_later();
-    assert_eq!(later.await, 14);
-    assert_eq!(pinned.bump_boxed().await, 16);
-    assert_eq!(counter.doubled().into_count(), 4);
-    assert_eq!(Arc::new(Counter::new(5)).shared(), 6);
-    assert_eq!(Counter::open(1).await.count, 2);
-    for method in [
-        "get",
-        "bump",
-        "into_count",
-        "doubled",
-        "shared",
-        "pinned",
-        "count_mut",
-        "count_mut_async",
-        "bump_later",
-        "bump_boxed",
-        "open",
-    ] {
-        assert_eq!(calls(&format!("Counter::{method}")), ok(1), "{method}");
-    }
-    assert_eq!(calls("Counter::new"), ok(4));
-    assert_eq!(
-        macro_metrics::call_labels("Counter::new")[0]["module"],
-        "macro_impl_blocks"
-    );
+#[test]
+fn every_receiver_and_associated_functions_returning_self() {
+    capture(|| {
+        current_thread().block_on(async {
+            let mut counter = Counter::new(1);
+            assert_eq!(counter.get(), 1);
+            assert_eq!(counter.bump(), 2);
+            let mut pinned = Counter::new(0);
+            assert_eq!(Pin::new(&mut pinned).pinned(), 0);
+            assert_eq!(pinned.count, 10);
+            // Borrows of the receiver returned directly, from an async body, and
+            // held by a handwritten future.
+            *pinned.count_mut() += 1;
+            *pinned.count_mut_async().await += 1;
+            let later = pinned.bump_later();
+            assert_eq!(later.await, 14);
+            assert_eq!(pinned.bump_boxed().await, 16);
+            assert_eq!(counter.doubled().into_count(), 4);
+            assert_eq!(Arc::new(Counter::new(5)).shared(), 6);
+            assert_eq!(Counter::open(1).await.count, 2);
+            for method in [
+                "get",
+                "bump",
+                "into_count",
+                "doubled",
+                "shared",
+                "pinned",
+                "count_mut",
+                "count_mut_async",
+                "bump_later",
+                "bump_boxed",
+                "open",
+            ] {
+                assert_eq!(
+                    so_far().calls(&format!("Counter::{method}")),
+                    ok(1),
+                    "{method}"
+                );
+            }
+            assert_eq!(so_far().calls("Counter::new"), ok(4));
+            assert_eq!(
+                so_far().call_labels("Counter::new")[0]["module"],
+                "macro_impl_blocks"
+            );
+        });
+    });
 }
 
 struct Inventory {
@@ -177,30 +182,33 @@ impl Inventory {
 /// array lengths.
 const CAPACITY: usize = Inventory::capacity();
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn const_fn_untouched_skip_and_name_override() {
-    macro_metrics::install();
-    let slots = [0_u8; Inventory::capacity()];
-    assert_eq!((CAPACITY, slots.len()), (4, 4));
-    let mut inventory = Inventory { items: Vec::new() };
-    assert_eq!(inventory.first(), None);
-    assert_eq!(inventory.add("a"), Ok(1));
-    assert_eq!(inventory.restock(&["b", "c", "d", "e"]).await, 0);
-    assert_eq!(inventory.len(), 4);
-    assert_eq!(inventory.first(), Some("a"));
-    assert_eq!(Inventory::capacity(), 4);
-    // Called at run time too, yet not counted: `const fn` and `skip`.
-    assert_eq!(calls("Inventory::capacity"), []);
-    assert_eq!(calls("Inventory::len"), []);
-    // One direct add and four from `restock`, the last one failing.
-    assert_eq!(
-        calls("inventory_add_override"),
-        [("error".to_owned(), 1), ("ok".to_owned(), 4)]
-    );
-    assert_eq!(calls("Inventory::add"), []);
-    assert_eq!(calls("inventory_path_form"), ok(2));
-    assert_eq!(calls("Inventory::first"), []);
-    assert_eq!(calls("Inventory::restock"), ok(1));
+#[test]
+fn const_fn_untouched_skip_and_name_override() {
+    capture(|| {
+        current_thread().block_on(async {
+            let slots = [0_u8; Inventory::capacity()];
+            assert_eq!((CAPACITY, slots.len()), (4, 4));
+            let mut inventory = Inventory { items: Vec::new() };
+            assert_eq!(inventory.first(), None);
+            assert_eq!(inventory.add("a"), Ok(1));
+            assert_eq!(inventory.restock(&["b", "c", "d", "e"]).await, 0);
+            assert_eq!(inventory.len(), 4);
+            assert_eq!(inventory.first(), Some("a"));
+            assert_eq!(Inventory::capacity(), 4);
+            // Called at run time too, yet not counted: `const fn` and `skip`.
+            assert_eq!(so_far().calls("Inventory::capacity"), []);
+            assert_eq!(so_far().calls("Inventory::len"), []);
+            // One direct add and four from `restock`, the last one failing.
+            assert_eq!(
+                so_far().calls("inventory_add_override"),
+                [("error".to_owned(), 1), ("ok".to_owned(), 4)]
+            );
+            assert_eq!(so_far().calls("Inventory::add"), []);
+            assert_eq!(so_far().calls("inventory_path_form"), ok(2));
+            assert_eq!(so_far().calls("Inventory::first"), []);
+            assert_eq!(so_far().calls("Inventory::restock"), ok(1));
+        });
+    });
 }
 
 struct Celsius(f64);
@@ -227,12 +235,13 @@ impl Iterator for Countdown {
 
 #[test]
 fn trait_impls_with_associated_types_and_result_aliases() {
-    macro_metrics::install();
-    assert_eq!(Celsius(21.46).to_string(), "21.5°C");
-    assert_eq!(Countdown(3).collect::<Vec<_>>(), [2, 1, 0]);
-    assert_eq!(calls("Celsius::fmt"), ok(1));
-    // Three items, then the `None` that ends the loop: not an error.
-    assert_eq!(calls("Countdown::next"), ok(4));
+    capture(|| {
+        assert_eq!(Celsius(21.46).to_string(), "21.5°C");
+        assert_eq!(Countdown(3).collect::<Vec<_>>(), [2, 1, 0]);
+        assert_eq!(so_far().calls("Celsius::fmt"), ok(1));
+        // Three items, then the `None` that ends the loop: not an error.
+        assert_eq!(so_far().calls("Countdown::next"), ok(4));
+    });
 }
 
 struct Stack<T> {
@@ -286,21 +295,24 @@ where
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn generic_impls_with_where_clauses() {
-    macro_metrics::install();
-    let mut stack = Stack::with(vec![1, 2]);
-    assert_eq!(stack.peek(), Some(2));
-    assert_eq!(stack.map_all(|n| n * 10).items, [10, 20]);
-    let popped = tokio::spawn(async move { (stack.pop_later().await, stack.items) });
-    assert_eq!(popped.await.unwrap(), (Some(2), vec![1]));
-    assert_eq!(Labelled("x").describe(), "[x]");
-    assert_eq!(Labelled(3).describe(), "[3]");
-    assert_eq!(calls("Stack::with"), ok(1));
-    assert_eq!(calls("Stack::peek"), ok(1));
-    assert_eq!(calls("Stack::map_all"), ok(1));
-    assert_eq!(calls("Stack::pop_later"), ok(1));
-    assert_eq!(calls("Labelled::describe"), ok(2));
+#[test]
+fn generic_impls_with_where_clauses() {
+    capture(|| {
+        current_thread().block_on(async {
+            let mut stack = Stack::with(vec![1, 2]);
+            assert_eq!(stack.peek(), Some(2));
+            assert_eq!(stack.map_all(|n| n * 10).items, [10, 20]);
+            let popped = tokio::spawn(async move { (stack.pop_later().await, stack.items) });
+            assert_eq!(popped.await.unwrap(), (Some(2), vec![1]));
+            assert_eq!(Labelled("x").describe(), "[x]");
+            assert_eq!(Labelled(3).describe(), "[3]");
+            assert_eq!(so_far().calls("Stack::with"), ok(1));
+            assert_eq!(so_far().calls("Stack::peek"), ok(1));
+            assert_eq!(so_far().calls("Stack::map_all"), ok(1));
+            assert_eq!(so_far().calls("Stack::pop_later"), ok(1));
+            assert_eq!(so_far().calls("Labelled::describe"), ok(2));
+        });
+    });
 }
 
 trait Repository {
@@ -342,23 +354,26 @@ fn spawn_load<R: Repository + Send + Sync + 'static>(repo: Arc<R>) -> tokio::tas
     tokio::spawn(async move { repo.load_send(1).await })
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn native_async_fn_in_trait_impls() {
-    macro_metrics::install();
-    let native = Native { prefix: "n" };
-    assert_eq!(native.load(7).await, Ok("n7".to_owned()));
-    assert_eq!(native.load(0).await, Err("missing".to_owned()));
-    assert_eq!(native.name(), "repository");
-    // The trait demands a `Send` future; the traced method still gives one.
-    assert_eq!(spawn_load(Arc::new(native)).await.unwrap(), 2);
-    assert_eq!(
-        calls("Native::load"),
-        [("error".to_owned(), 1), ("ok".to_owned(), 1)]
-    );
-    assert_eq!(calls("Native::load_send"), ok(1));
-    assert_eq!(calls("Native::missing"), ok(1));
-    // A default method is not part of the impl block: not traced.
-    assert_eq!(calls("Native::name"), []);
+#[test]
+fn native_async_fn_in_trait_impls() {
+    capture(|| {
+        current_thread().block_on(async {
+            let native = Native { prefix: "n" };
+            assert_eq!(native.load(7).await, Ok("n7".to_owned()));
+            assert_eq!(native.load(0).await, Err("missing".to_owned()));
+            assert_eq!(native.name(), "repository");
+            // The trait demands a `Send` future; the traced method still gives one.
+            assert_eq!(spawn_load(Arc::new(native)).await.unwrap(), 2);
+            assert_eq!(
+                so_far().calls("Native::load"),
+                [("error".to_owned(), 1), ("ok".to_owned(), 1)]
+            );
+            assert_eq!(so_far().calls("Native::load_send"), ok(1));
+            assert_eq!(so_far().calls("Native::missing"), ok(1));
+            // A default method is not part of the impl block: not traced.
+            assert_eq!(so_far().calls("Native::name"), []);
+        });
+    });
 }
 
 #[async_trait::async_trait]
@@ -423,33 +438,36 @@ impl TraceSecond {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn async_trait_impls_in_either_attribute_order() {
-    macro_metrics::install();
-    let handlers: Vec<Arc<dyn Handler>> = vec![
-        Arc::new(TraceFirst { offset: 10 }),
-        Arc::new(TraceSecond { offset: 3 }),
-    ];
-    let mut results = Vec::new();
-    for handler in &handlers {
-        for input in [0, 2] {
-            let handler = Arc::clone(handler);
-            results.push(
-                tokio::spawn(async move { handler.handle(input).await })
-                    .await
-                    .unwrap(),
-            );
-        }
-    }
-    let zero = Err("zero".to_owned());
-    assert_eq!(results, [zero.clone(), Ok(12), zero, Ok(6)]);
-    assert_eq!(Box::new(TraceFirst { offset: 1 }).consume().await, 1);
-    assert_eq!(Box::new(TraceSecond { offset: 2 }).consume().await, 2);
-    let one_each = [("error".to_owned(), 1), ("ok".to_owned(), 1)];
-    assert_eq!(calls("TraceFirst::handle"), one_each);
-    assert_eq!(calls("TraceSecond::handle"), one_each);
-    assert_eq!(calls("TraceFirst::consume"), ok(1));
-    assert_eq!(calls("trace_second_consume"), ok(1));
+#[test]
+fn async_trait_impls_in_either_attribute_order() {
+    capture(|| {
+        current_thread().block_on(async {
+            let handlers: Vec<Arc<dyn Handler>> = vec![
+                Arc::new(TraceFirst { offset: 10 }),
+                Arc::new(TraceSecond { offset: 3 }),
+            ];
+            let mut results = Vec::new();
+            for handler in &handlers {
+                for input in [0, 2] {
+                    let handler = Arc::clone(handler);
+                    results.push(
+                        tokio::spawn(async move { handler.handle(input).await })
+                            .await
+                            .unwrap(),
+                    );
+                }
+            }
+            let zero = Err("zero".to_owned());
+            assert_eq!(results, [zero.clone(), Ok(12), zero, Ok(6)]);
+            assert_eq!(Box::new(TraceFirst { offset: 1 }).consume().await, 1);
+            assert_eq!(Box::new(TraceSecond { offset: 2 }).consume().await, 2);
+            let one_each = [("error".to_owned(), 1), ("ok".to_owned(), 1)];
+            assert_eq!(so_far().calls("TraceFirst::handle"), one_each);
+            assert_eq!(so_far().calls("TraceSecond::handle"), one_each);
+            assert_eq!(so_far().calls("TraceFirst::consume"), ok(1));
+            assert_eq!(so_far().calls("trace_second_consume"), ok(1));
+        });
+    });
 }
 
 /// `#[trace]` on trait methods with a default body (sync and async).
@@ -476,13 +494,16 @@ impl WithDefaults for Base {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn trace_on_trait_default_methods() {
-    macro_metrics::install();
-    assert_eq!(Base(10).default_sync(), 11);
-    assert_eq!(Base(10).default_async().await, 12);
-    assert_eq!(calls("default_sync"), ok(1));
-    assert_eq!(calls("with_defaults_async"), ok(1));
+#[test]
+fn trace_on_trait_default_methods() {
+    capture(|| {
+        current_thread().block_on(async {
+            assert_eq!(Base(10).default_sync(), 11);
+            assert_eq!(Base(10).default_async().await, 12);
+            assert_eq!(so_far().calls("default_sync"), ok(1));
+            assert_eq!(so_far().calls("with_defaults_async"), ok(1));
+        });
+    });
 }
 
 /// `missing_docs` is denied here: the expansion must keep method docs.
@@ -505,7 +526,8 @@ pub mod documented {
 
 #[test]
 fn method_docs_and_attributes_are_kept() {
-    macro_metrics::install();
-    assert_eq!(documented::Documented.value(), 9);
-    assert_eq!(calls("Documented::value"), ok(1));
+    capture(|| {
+        assert_eq!(documented::Documented.value(), 9);
+        assert_eq!(so_far().calls("Documented::value"), ok(1));
+    });
 }

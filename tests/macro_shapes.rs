@@ -8,13 +8,11 @@
 //! resolution in `macro_hygiene.rs`.
 #![warn(clippy::pedantic)]
 
-mod macro_metrics;
-
 use std::fmt::{Debug, Display};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use macro_metrics::{calls, ok};
 use trace_runtime::trace;
+use trace_suite::metrics::{capture, current_thread, ok, so_far};
 
 #[trace]
 #[must_use]
@@ -39,18 +37,19 @@ fn unit_return(hits: &AtomicU32) {
 
 #[test]
 fn sync_functions_of_any_visibility_and_arity() {
-    macro_metrics::install();
-    let hits = AtomicU32::new(0);
-    assert_eq!(visibility_pub(2, 3), 5);
-    assert_eq!(visibility_crate(), "crate");
-    assert_eq!(no_arguments(), 7);
-    unit_return(&hits);
-    unit_return(&hits);
-    assert_eq!(hits.load(Ordering::Relaxed), 2);
-    assert_eq!(calls("visibility_pub"), ok(1));
-    assert_eq!(calls("visibility_crate"), ok(1));
-    assert_eq!(calls("no_arguments"), ok(1));
-    assert_eq!(calls("unit_return"), ok(2));
+    capture(|| {
+        let hits = AtomicU32::new(0);
+        assert_eq!(visibility_pub(2, 3), 5);
+        assert_eq!(visibility_crate(), "crate");
+        assert_eq!(no_arguments(), 7);
+        unit_return(&hits);
+        unit_return(&hits);
+        assert_eq!(hits.load(Ordering::Relaxed), 2);
+        assert_eq!(so_far().calls("visibility_pub"), ok(1));
+        assert_eq!(so_far().calls("visibility_crate"), ok(1));
+        assert_eq!(so_far().calls("no_arguments"), ok(1));
+        assert_eq!(so_far().calls("unit_return"), ok(2));
+    });
 }
 
 #[trace]
@@ -70,17 +69,20 @@ async fn async_unit(hits: &AtomicU32) {
     hits.fetch_add(1, Ordering::Relaxed);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn async_functions_of_any_visibility_and_arity() {
-    macro_metrics::install();
-    let hits = AtomicU32::new(0);
-    assert_eq!(async_pub(21).await, 42);
-    assert_eq!(async_no_arguments().await, "async");
-    async_unit(&hits).await;
-    assert_eq!(hits.load(Ordering::Relaxed), 1);
-    assert_eq!(calls("async_pub"), ok(1));
-    assert_eq!(calls("async_no_arguments"), ok(1));
-    assert_eq!(calls("async_unit"), ok(1));
+#[test]
+fn async_functions_of_any_visibility_and_arity() {
+    capture(|| {
+        current_thread().block_on(async {
+            let hits = AtomicU32::new(0);
+            assert_eq!(async_pub(21).await, 42);
+            assert_eq!(async_no_arguments().await, "async");
+            async_unit(&hits).await;
+            assert_eq!(hits.load(Ordering::Relaxed), 1);
+            assert_eq!(so_far().calls("async_pub"), ok(1));
+            assert_eq!(so_far().calls("async_no_arguments"), ok(1));
+            assert_eq!(so_far().calls("async_unit"), ok(1));
+        });
+    });
 }
 
 #[trace]
@@ -150,35 +152,38 @@ async fn lifetimes_async<'a>(a: &'a [u8], b: &'a [u8]) -> &'a [u8] {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn generics_where_clauses_and_borrowed_returns() {
-    macro_metrics::install();
-    let mut tags: Vec<u8> = Vec::new();
-    assert_eq!(generic_largest(&[3, 9, 4], &mut tags), Some(9));
-    assert_eq!(generic_largest::<f64, _>(&[], &mut tags), None);
-    assert_eq!(tags, [0, 0]);
-    assert_eq!(generic_async([1, 2, 3]).await, "1,2,3");
-    let (short, long) = (String::from("ab"), String::from("abc"));
-    assert!(std::ptr::eq(
-        lifetimes_longest(&short, &long),
-        long.as_str()
-    ));
-    let sentence = String::from("first word");
-    let word = lifetimes_elided(&sentence);
-    assert_eq!((word, word.as_ptr()), ("first", sentence.as_ptr()));
-    let (a, b) = (vec![1_u8], vec![2_u8, 3]);
-    assert!(std::ptr::eq(lifetimes_async(&a, &b).await, b.as_slice()));
-    let (mut a, mut b) = (vec![1_u8], vec![2_u8, 3]);
-    *lifetimes_mut(&mut a, &mut b) = 9;
-    *lifetimes_mut_elided(&mut a) = 8;
-    assert_eq!((a, b), (vec![1, 8], vec![9, 3]));
-    assert_eq!(calls("generic_largest"), ok(2));
-    assert_eq!(calls("generic_async"), ok(1));
-    assert_eq!(calls("lifetimes_longest"), ok(1));
-    assert_eq!(calls("lifetimes_elided"), ok(1));
-    assert_eq!(calls("lifetimes_async"), ok(1));
-    assert_eq!(calls("lifetimes_mut"), ok(1));
-    assert_eq!(calls("lifetimes_mut_elided"), ok(1));
+#[test]
+fn generics_where_clauses_and_borrowed_returns() {
+    capture(|| {
+        current_thread().block_on(async {
+            let mut tags: Vec<u8> = Vec::new();
+            assert_eq!(generic_largest(&[3, 9, 4], &mut tags), Some(9));
+            assert_eq!(generic_largest::<f64, _>(&[], &mut tags), None);
+            assert_eq!(tags, [0, 0]);
+            assert_eq!(generic_async([1, 2, 3]).await, "1,2,3");
+            let (short, long) = (String::from("ab"), String::from("abc"));
+            assert!(std::ptr::eq(
+                lifetimes_longest(&short, &long),
+                long.as_str()
+            ));
+            let sentence = String::from("first word");
+            let word = lifetimes_elided(&sentence);
+            assert_eq!((word, word.as_ptr()), ("first", sentence.as_ptr()));
+            let (a, b) = (vec![1_u8], vec![2_u8, 3]);
+            assert!(std::ptr::eq(lifetimes_async(&a, &b).await, b.as_slice()));
+            let (mut a, mut b) = (vec![1_u8], vec![2_u8, 3]);
+            *lifetimes_mut(&mut a, &mut b) = 9;
+            *lifetimes_mut_elided(&mut a) = 8;
+            assert_eq!((a, b), (vec![1, 8], vec![9, 3]));
+            assert_eq!(so_far().calls("generic_largest"), ok(2));
+            assert_eq!(so_far().calls("generic_async"), ok(1));
+            assert_eq!(so_far().calls("lifetimes_longest"), ok(1));
+            assert_eq!(so_far().calls("lifetimes_elided"), ok(1));
+            assert_eq!(so_far().calls("lifetimes_async"), ok(1));
+            assert_eq!(so_far().calls("lifetimes_mut"), ok(1));
+            assert_eq!(so_far().calls("lifetimes_mut_elided"), ok(1));
+        });
+    });
 }
 
 #[trace]
@@ -225,28 +230,31 @@ async fn unsizing_async(n: u32) -> Box<dyn Display + Send> {
     Box::new(n)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn impl_trait_and_unsizing_coercions() {
-    macro_metrics::install();
-    assert_eq!(impl_trait_argument(vec![1, 2, 3]), 6);
-    assert_eq!(impl_trait_argument([4]), 4);
-    let evens = impl_trait_return(7);
-    assert_eq!(evens.clone().collect::<Vec<_>>(), [0, 2, 4, 6]);
-    assert_eq!(evens.count(), 4);
-    assert_eq!(impl_trait_both(5).to_string(), "<5>");
-    assert_eq!(impl_trait_async([1, 2]).await(10), 13);
-    assert_eq!(unsizing_box(0).to_string(), "zero");
-    assert_eq!(unsizing_box(8).to_string(), "8");
-    assert_eq!(unsizing_closure(3)(4), 12);
-    assert_eq!(unsizing_async(0).await.to_string(), "zero");
-    assert_eq!(unsizing_async(9).await.to_string(), "9");
-    assert_eq!(calls("impl_trait_argument"), ok(2));
-    assert_eq!(calls("impl_trait_return"), ok(1));
-    assert_eq!(calls("impl_trait_both"), ok(1));
-    assert_eq!(calls("impl_trait_async"), ok(1));
-    assert_eq!(calls("unsizing_box"), ok(2));
-    assert_eq!(calls("unsizing_closure"), ok(1));
-    assert_eq!(calls("unsizing_async"), ok(2));
+#[test]
+fn impl_trait_and_unsizing_coercions() {
+    capture(|| {
+        current_thread().block_on(async {
+            assert_eq!(impl_trait_argument(vec![1, 2, 3]), 6);
+            assert_eq!(impl_trait_argument([4]), 4);
+            let evens = impl_trait_return(7);
+            assert_eq!(evens.clone().collect::<Vec<_>>(), [0, 2, 4, 6]);
+            assert_eq!(evens.count(), 4);
+            assert_eq!(impl_trait_both(5).to_string(), "<5>");
+            assert_eq!(impl_trait_async([1, 2]).await(10), 13);
+            assert_eq!(unsizing_box(0).to_string(), "zero");
+            assert_eq!(unsizing_box(8).to_string(), "8");
+            assert_eq!(unsizing_closure(3)(4), 12);
+            assert_eq!(unsizing_async(0).await.to_string(), "zero");
+            assert_eq!(unsizing_async(9).await.to_string(), "9");
+            assert_eq!(so_far().calls("impl_trait_argument"), ok(2));
+            assert_eq!(so_far().calls("impl_trait_return"), ok(1));
+            assert_eq!(so_far().calls("impl_trait_both"), ok(1));
+            assert_eq!(so_far().calls("impl_trait_async"), ok(1));
+            assert_eq!(so_far().calls("unsizing_box"), ok(2));
+            assert_eq!(so_far().calls("unsizing_closure"), ok(1));
+            assert_eq!(so_far().calls("unsizing_async"), ok(2));
+        });
+    });
 }
 
 struct Point {
@@ -278,23 +286,26 @@ async fn mut_borrow_across_await(buf: &mut Vec<u32>, n: u32) -> usize {
     buf.len()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn destructured_and_mut_parameters() {
-    macro_metrics::install();
-    let point = Point { x: 3, y: 4 };
-    assert_eq!(destructured((1, 2), point, vec![0], 9), [0, 1, 2, 3, 4]);
-    assert_eq!(destructured_async([1, 2, 3, 4], 10).await, 15);
-    let mut buf = vec![0];
-    let len = tokio::spawn(async move {
-        let len = mut_borrow_across_await(&mut buf, 5).await;
-        (len, buf)
-    })
-    .await
-    .unwrap();
-    assert_eq!(len, (4, vec![0, 5, 6, 7]));
-    assert_eq!(calls("destructured"), ok(1));
-    assert_eq!(calls("destructured_async"), ok(1));
-    assert_eq!(calls("mut_borrow_across_await"), ok(1));
+#[test]
+fn destructured_and_mut_parameters() {
+    capture(|| {
+        current_thread().block_on(async {
+            let point = Point { x: 3, y: 4 };
+            assert_eq!(destructured((1, 2), point, vec![0], 9), [0, 1, 2, 3, 4]);
+            assert_eq!(destructured_async([1, 2, 3, 4], 10).await, 15);
+            let mut buf = vec![0];
+            let len = tokio::spawn(async move {
+                let len = mut_borrow_across_await(&mut buf, 5).await;
+                (len, buf)
+            })
+            .await
+            .unwrap();
+            assert_eq!(len, (4, vec![0, 5, 6, 7]));
+            assert_eq!(so_far().calls("destructured"), ok(1));
+            assert_eq!(so_far().calls("destructured_async"), ok(1));
+            assert_eq!(so_far().calls("mut_borrow_across_await"), ok(1));
+        });
+    });
 }
 
 /// # Safety
@@ -317,20 +328,23 @@ extern "C" fn extern_c_add(a: i32, b: i32) -> i32 {
     a + b
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn unsafe_and_extern_functions() {
-    macro_metrics::install();
-    let value = 41_u32;
-    // SAFETY: `value` lives on this stack frame for both calls.
-    assert_eq!(unsafe { unsafe_read(&raw const value) }, 41);
-    // SAFETY: as above; the future is awaited before `value` goes away.
-    assert_eq!(unsafe { unsafe_async_read(&raw const value) }.await, 41);
-    // The ABI is kept: the function still coerces to an `extern "C"` pointer.
-    let pointer: extern "C" fn(i32, i32) -> i32 = extern_c_add;
-    assert_eq!(pointer(40, 2), 42);
-    assert_eq!(calls("unsafe_read"), ok(1));
-    assert_eq!(calls("unsafe_async_read"), ok(1));
-    assert_eq!(calls("extern_c_add"), ok(1));
+#[test]
+fn unsafe_and_extern_functions() {
+    capture(|| {
+        current_thread().block_on(async {
+            let value = 41_u32;
+            // SAFETY: `value` lives on this stack frame for both calls.
+            assert_eq!(unsafe { unsafe_read(&raw const value) }, 41);
+            // SAFETY: as above; the future is awaited before `value` goes away.
+            assert_eq!(unsafe { unsafe_async_read(&raw const value) }.await, 41);
+            // The ABI is kept: the function still coerces to an `extern "C"` pointer.
+            let pointer: extern "C" fn(i32, i32) -> i32 = extern_c_add;
+            assert_eq!(pointer(40, 2), 42);
+            assert_eq!(so_far().calls("unsafe_read"), ok(1));
+            assert_eq!(so_far().calls("unsafe_async_read"), ok(1));
+            assert_eq!(so_far().calls("extern_c_add"), ok(1));
+        });
+    });
 }
 
 #[trace]
@@ -373,17 +387,20 @@ async fn glob_shadow_async(n: u8) -> Option<u8> {
     Some(local.0 + 2)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn inner_attributes_and_glob_imports_in_the_body() {
-    macro_metrics::install();
-    assert_eq!(inner_attribute(u64::from(u32::MAX) + 2), 1);
-    assert_eq!(inner_attribute_async(u64::from(u32::MAX) + 3).await, 2);
-    assert_eq!(glob_shadow(1), Ok(2));
-    assert_eq!(glob_shadow_async(1).await, Some(3));
-    assert_eq!(calls("inner_attribute"), ok(1));
-    assert_eq!(calls("inner_attribute_async"), ok(1));
-    assert_eq!(calls("glob_shadow"), ok(1));
-    assert_eq!(calls("glob_shadow_async"), ok(1));
+#[test]
+fn inner_attributes_and_glob_imports_in_the_body() {
+    capture(|| {
+        current_thread().block_on(async {
+            assert_eq!(inner_attribute(u64::from(u32::MAX) + 2), 1);
+            assert_eq!(inner_attribute_async(u64::from(u32::MAX) + 3).await, 2);
+            assert_eq!(glob_shadow(1), Ok(2));
+            assert_eq!(glob_shadow_async(1).await, Some(3));
+            assert_eq!(so_far().calls("inner_attribute"), ok(1));
+            assert_eq!(so_far().calls("inner_attribute_async"), ok(1));
+            assert_eq!(so_far().calls("glob_shadow"), ok(1));
+            assert_eq!(so_far().calls("glob_shadow_async"), ok(1));
+        });
+    });
 }
 
 // Attributes after `#[trace]` reach the compiler: were this `cfg` dropped,
@@ -457,44 +474,48 @@ fn track_caller_through_cfg_attr() -> u32 {
 
 #[test]
 fn track_caller_sees_the_caller_through_early_exits() {
-    macro_metrics::install();
-    let line = line!() + 1;
-    let zero = track_caller_early_exit(Some(0));
-    assert_eq!(zero, Some((0, line)), "early `return`");
-    let line = line!() + 1;
-    let five = track_caller_early_exit(Some(5));
-    assert_eq!(five, Some((5, line)), "after `?`");
-    assert_eq!(track_caller_early_exit(None), None);
-    let line = line!() + 1;
-    assert_eq!(track_caller_diverging(false), line);
-    let line = line!() + 1;
-    assert_eq!(track_caller_through_cfg_attr(), line);
-    let payload = std::panic::catch_unwind(|| track_caller_diverging(true)).unwrap_err();
-    assert_eq!(payload.downcast_ref::<&str>(), Some(&"diverged"));
-    assert_eq!(calls("track_caller_early_exit"), ok(3));
-    assert_eq!(calls("track_caller_through_cfg_attr"), ok(1));
-    assert_eq!(
-        calls("track_caller_diverging"),
-        [("error".to_owned(), 1), ("ok".to_owned(), 1)]
-    );
+    capture(|| {
+        let line = line!() + 1;
+        let zero = track_caller_early_exit(Some(0));
+        assert_eq!(zero, Some((0, line)), "early `return`");
+        let line = line!() + 1;
+        let five = track_caller_early_exit(Some(5));
+        assert_eq!(five, Some((5, line)), "after `?`");
+        assert_eq!(track_caller_early_exit(None), None);
+        let line = line!() + 1;
+        assert_eq!(track_caller_diverging(false), line);
+        let line = line!() + 1;
+        assert_eq!(track_caller_through_cfg_attr(), line);
+        let payload = std::panic::catch_unwind(|| track_caller_diverging(true)).unwrap_err();
+        assert_eq!(payload.downcast_ref::<&str>(), Some(&"diverged"));
+        assert_eq!(so_far().calls("track_caller_early_exit"), ok(3));
+        assert_eq!(so_far().calls("track_caller_through_cfg_attr"), ok(1));
+        assert_eq!(
+            so_far().calls("track_caller_diverging"),
+            [("error".to_owned(), 1), ("ok".to_owned(), 1)]
+        );
+    });
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn doc_comments_and_other_attributes_are_kept() {
-    macro_metrics::install();
-    assert_eq!(kept_cfg(), 2);
-    assert_eq!(documented::kept_doc(), 3);
-    assert_eq!(documented::kept_doc_async().await, 4);
-    let line = line!() + 1;
-    let reported = kept_track_caller();
-    assert_eq!(
-        reported, line,
-        "#[track_caller] must report the caller's line"
-    );
-    assert_eq!(calls("kept_cfg"), ok(1));
-    assert_eq!(calls("kept_doc"), ok(1));
-    assert_eq!(calls("kept_doc_async"), ok(1));
-    assert_eq!(calls("kept_track_caller"), ok(1));
+#[test]
+fn doc_comments_and_other_attributes_are_kept() {
+    capture(|| {
+        current_thread().block_on(async {
+            assert_eq!(kept_cfg(), 2);
+            assert_eq!(documented::kept_doc(), 3);
+            assert_eq!(documented::kept_doc_async().await, 4);
+            let line = line!() + 1;
+            let reported = kept_track_caller();
+            assert_eq!(
+                reported, line,
+                "#[track_caller] must report the caller's line"
+            );
+            assert_eq!(so_far().calls("kept_cfg"), ok(1));
+            assert_eq!(so_far().calls("kept_doc"), ok(1));
+            assert_eq!(so_far().calls("kept_doc_async"), ok(1));
+            assert_eq!(so_far().calls("kept_track_caller"), ok(1));
+        });
+    });
 }
 
 macro_rules! traced_constants {
@@ -525,12 +546,15 @@ traced_async_with_attrs! {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn functions_generated_by_macro_rules() {
-    macro_metrics::install();
-    assert_eq!(from_macro_one() + from_macro_two(), 3);
-    assert_eq!(generated_async(4).await, 5);
-    assert_eq!(calls("from_macro_one"), ok(1));
-    assert_eq!(calls("from_macro_two"), ok(1));
-    assert_eq!(calls("from_macro_async"), ok(1));
+#[test]
+fn functions_generated_by_macro_rules() {
+    capture(|| {
+        current_thread().block_on(async {
+            assert_eq!(from_macro_one() + from_macro_two(), 3);
+            assert_eq!(generated_async(4).await, 5);
+            assert_eq!(so_far().calls("from_macro_one"), ok(1));
+            assert_eq!(so_far().calls("from_macro_two"), ok(1));
+            assert_eq!(so_far().calls("from_macro_async"), ok(1));
+        });
+    });
 }

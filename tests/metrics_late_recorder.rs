@@ -1,16 +1,16 @@
 //! A recorder installed after traced calls already ran (and cached their
 //! handles to the no-op recorder) still receives every later call.
 //!
-//! One test only: the recorder is global, and the calls before it is
-//! installed must really run first.
+//! The recorder is the global one, since that is what is tested: call sites
+//! cache their handles only for the global recorder, which can be installed
+//! once, after calls ran. One test only: the calls before it is installed
+//! must really run first.
 #![warn(clippy::pedantic)]
 
-mod debug_recorder;
-
-use debug_recorder::{
-    call_line, calls, concurrent, concurrent_line, duration_counts, duration_line, ROOT,
-};
 use trace_runtime::{instrument_all, trace};
+use trace_suite::metrics::{
+    call_line, concurrent_line, duration_line, global, install_global, ROOT,
+};
 
 const MODULE: &str = module_path!();
 
@@ -65,22 +65,23 @@ fn a_recorder_installed_after_calls_ran_receives_every_later_call() {
         call_everything(&runtime);
     }
 
-    debug_recorder::install();
+    install_global();
     for _ in 0..2 {
         call_everything(&runtime);
     }
 
     // Exactly the two later rounds, nothing lost and nothing from before.
+    let m = global();
     let parent = ("early_parent", MODULE);
     assert_eq!(
-        calls("early_leaf"),
+        m.call_lines("early_leaf"),
         [
             call_line("early_leaf", MODULE, "error", parent, 6),
             call_line("early_leaf", MODULE, "ok", parent, 6),
         ]
     );
     assert_eq!(
-        calls("early_parent"),
+        m.call_lines("early_parent"),
         [
             call_line("early_parent", MODULE, "ok", ROOT, 2),
             call_line("early_parent", MODULE, "ok", ("Early::method", MODULE), 2),
@@ -88,19 +89,19 @@ fn a_recorder_installed_after_calls_ran_receives_every_later_call() {
         ]
     );
     assert_eq!(
-        calls("early_async"),
+        m.call_lines("early_async"),
         [call_line("early_async", MODULE, "ok", ROOT, 2)]
     );
     assert_eq!(
-        calls("Early::method"),
+        m.call_lines("Early::method"),
         [call_line("Early::method", MODULE, "ok", ROOT, 2)]
     );
     assert_eq!(
-        duration_counts("early_leaf"),
+        m.duration_counts("early_leaf"),
         [duration_line("early_leaf", MODULE, 12)]
     );
     assert_eq!(
-        concurrent("early_async"),
+        m.concurrent("early_async"),
         [concurrent_line("early_async", MODULE, 0)]
     );
 }

@@ -17,7 +17,9 @@ use std::sync::OnceLock;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use trace_runtime::{instrument_all, trace, Exporter, ExporterBuilder, DEFAULT_BUCKETS};
+use trace_runtime::{
+    exporter::Exporter, instrument_all, metrics::DEFAULT_BUCKETS, trace, ExporterBuilder,
+};
 use trace_suite::prometheus;
 
 const MODULE: &str = module_path!();
@@ -491,5 +493,54 @@ fn functions_with_the_same_labels_count_into_one_series() {
         .len(),
         DEFAULT_BUCKETS.len() + 1,
         "one series, not one per function\n{text}"
+    );
+}
+
+#[trace]
+fn text_local_or_global() -> u32 {
+    7
+}
+
+/// Every `function_calls_total` line of `text_local_or_global`, rooted, with
+/// `ok` calls.
+fn local_or_global_totals(ok: u64) -> Vec<String> {
+    sorted(vec![
+        total("text_local_or_global", "cancelled", "", 0),
+        total("text_local_or_global", "error", "", 0),
+        total("text_local_or_global", "ok", "", ok),
+    ])
+}
+
+#[test]
+fn calls_under_a_local_recorder_go_to_it_and_not_to_the_exporter() {
+    let exporter = exporter();
+    let function = "text_local_or_global";
+    assert_eq!(text_local_or_global(), 7);
+    let local = trace_suite::metrics::capture(|| {
+        for _ in 0..3 {
+            assert_eq!(text_local_or_global(), 7);
+        }
+        // Rendering under a local recorder still publishes the exporter's
+        // own counts.
+        let text = exporter.render();
+        assert_eq!(
+            samples(&text, "function_calls_total", function),
+            local_or_global_totals(1)
+        );
+    });
+    assert_eq!(text_local_or_global(), 7);
+    assert_eq!(local.calls(function), trace_suite::metrics::ok(3));
+    let text = exporter.render();
+    assert_eq!(
+        samples(&text, "function_calls_total", function),
+        local_or_global_totals(2)
+    );
+    assert_eq!(
+        prometheus::value(
+            &text,
+            "function_calls_duration_seconds_count",
+            &labels(function)
+        ),
+        Some(2.0)
     );
 }

@@ -69,7 +69,7 @@ mod a_request_root_alive_across_await {
     use super::{capture_trees, one_tree, render_normalised, take_trees};
 
     #[trace]
-    async fn outer_handler() -> (u32, Vec<trace_runtime::CallTree>) {
+    async fn outer_handler() -> (u32, Vec<trace_runtime::tree::CallTree>) {
         let before = inner_step(1).await;
         let inner = async {
             let a = inner_step(2).await;

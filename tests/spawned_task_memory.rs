@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
-use trace_runtime::{trace, CallTree, TraceFutureExt as _};
+use trace_runtime::{trace, tree::CallTree, TraceFutureExt as _};
 
 /// The system allocator, counting the bytes currently allocated.
 struct Counting;
@@ -65,7 +65,7 @@ async fn handle_traced() {
         refresh_once().await;
     }
     let (started, wait) = oneshot::channel();
-    drop(trace_runtime::spawn(refresh_forever(started)));
+    drop(trace_runtime::context::spawn(refresh_forever(started)));
     // The task runs as a child of this request before the request ends.
     wait.await.unwrap();
 }
@@ -123,7 +123,7 @@ fn growth(runtime: &tokio::runtime::Runtime, traced: bool) -> isize {
 
 #[test]
 fn requests_leaving_spawned_tasks_running_deliver_their_trees_and_free_them() {
-    trace_runtime::add_tree_sink(|tree: &CallTree| {
+    trace_runtime::tree::add_sink(|tree: &CallTree| {
         if tree.root().name() == "request" {
             DELIVERED.fetch_add(1, Ordering::Relaxed);
         }
@@ -142,7 +142,7 @@ fn requests_leaving_spawned_tasks_running_deliver_their_trees_and_free_them() {
     let requests = isize::try_from(REQUESTS).unwrap();
     let per_request = (traced - plain) / requests;
     eprintln!(
-        "plain tokio::spawn: {plain} bytes, with trace_runtime::spawn: {traced} bytes, \
+        "plain tokio::spawn: {plain} bytes, with trace_runtime::context::spawn: {traced} bytes, \
          {per_request} more per request"
     );
     assert!(

@@ -28,7 +28,10 @@ fn calls_by_edge(prefix: &str) -> BTreeMap<Edge, u64> {
         for ((name, labels), count) in &totals.counters {
             let label = |key: &str| labels.get(key).cloned().unwrap_or_default();
             let function = label("function");
-            if name == trace_runtime::CALLS_TOTAL && function.starts_with(prefix) && *count > 0 {
+            if name == trace_runtime::metrics::CALLS_TOTAL
+                && function.starts_with(prefix)
+                && *count > 0
+            {
                 let edge = (function, label("caller_function"), label("result"));
                 *by_edge.entry(edge).or_default() += count;
             }
@@ -42,7 +45,9 @@ async fn stress_handle(id: u32) -> u32 {
     yield_now().await;
     let (down, fan) = tokio::join!(stress_descend(id % 4), stress_fan(id % 3));
     let spawned = if id.is_multiple_of(7) {
-        trace_runtime::spawn(stress_spawned(id)).await.unwrap()
+        trace_runtime::context::spawn(stress_spawned(id))
+            .await
+            .unwrap()
     } else {
         0
     };

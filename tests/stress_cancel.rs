@@ -18,7 +18,7 @@ use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use metrics_util::MetricKind;
 use tokio::sync::oneshot;
 use tokio::task::yield_now;
-use trace_runtime::{trace, CallNode, Outcome, TraceFutureExt as _};
+use trace_runtime::{trace, tree::CallNode, Outcome, TraceFutureExt as _};
 use trace_suite::{capture_trees, wait_for_trees};
 
 const REQUESTS: u32 = 10_000;
@@ -81,7 +81,7 @@ async fn sc_root(id: u32, started: oneshot::Sender<()>) -> Result<u32, String> {
         }
         Mode::AbortedChild => {
             let (child_started, wait) = oneshot::channel();
-            let child = trace_runtime::spawn(sc_stuck_after_signal(child_started));
+            let child = trace_runtime::context::spawn(sc_stuck_after_signal(child_started));
             wait.await.unwrap();
             child.abort();
             assert!(child.await.unwrap_err().is_cancelled());

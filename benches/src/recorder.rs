@@ -6,7 +6,7 @@
 //! background thread every 100 ms. Installed once per process: the runtime
 //! caches its handles per recorder.
 
-use trace_runtime::{Exporter, ExporterBuilder};
+use trace_runtime::{exporter::Exporter, ExporterBuilder};
 
 /// Installs the recorder as the global one.
 pub fn install() -> Exporter {

@@ -43,7 +43,7 @@ struct Options {
 fn options() -> Result<Options, String> {
     let mut options = Options {
         listen: "127.0.0.1:8080".to_owned(),
-        metrics_addr: trace_runtime::DEFAULT_LISTEN.to_owned(),
+        metrics_addr: trace_runtime::exporter::DEFAULT_LISTEN.to_owned(),
         duration: None,
         rate: 4.0,
     };

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::{Condvar, Mutex, MutexGuard, Once, PoisonError};
 use std::time::{Duration, Instant};
 
-use trace_runtime::CallTree;
+use trace_runtime::tree::CallTree;
 
 /// How long [`wait_for_trees`] waits for trees still being finished elsewhere
 /// (a detached thread or task that holds the request open).
@@ -28,7 +28,7 @@ fn trees() -> MutexGuard<'static, BTreeMap<String, Vec<CallTree>>> {
 /// collect none.
 pub fn capture_trees() {
     INSTALL.call_once(|| {
-        trace_runtime::add_tree_sink(|tree: &CallTree| {
+        trace_runtime::tree::add_sink(|tree: &CallTree| {
             trees()
                 .entry(tree.root().name().to_owned())
                 .or_default()

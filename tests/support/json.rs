@@ -1,5 +1,5 @@
 //! A minimal JSON reader (the workspace has no JSON dependency), enough to
-//! parse [`CallTree::to_json`](trace_runtime::CallTree::to_json) output back
+//! parse [`CallTree::to_json`](trace_runtime::tree::CallTree::to_json) output back
 //! and check it is well-formed and says what the tree says.
 
 /// A parsed JSON value; numbers keep their text.

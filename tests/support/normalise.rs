@@ -1,14 +1,14 @@
 //! Tree renderings with durations replaced by `<t>`, for snapshots.
 //!
 //! [`render_normalised`] starts from the runtime's own
-//! [`render`](trace_runtime::CallTree::render), so snapshots test the real
+//! [`render`](trace_runtime::tree::CallTree::render), so snapshots test the real
 //! text, and checks on the way what a snapshot cannot see once durations are
 //! gone: that every line's duration ends in the same column, and that the
 //! lines follow the tree's structure as [`CallNode::children`] reports it.
 
 use std::fmt::Write as _;
 
-use trace_runtime::{CallNode, CallTree};
+use trace_runtime::{tree::CallNode, tree::CallTree};
 
 /// The placeholder for every duration.
 const T: &str = "<t>";

@@ -1,23 +1,26 @@
 //! One `static` per traced function: its labels, its options, and the metric
 //! handles cached for it.
 
-use std::sync::atomic::{AtomicPtr, Ordering};
-
-use crate::metrics::handles::{recorder_id, SiteMetrics};
+use crate::metrics::handles::SiteMetrics;
+use crate::metrics::leaked_list::LeakedRef;
+use crate::metrics::recorder::RecorderId;
 
 /// A traced function, as seen by the runtime.
 ///
 /// Each `#[trace]` expansion declares one `static` of this type. Its handles to
-/// the installed `metrics` recorder are registered on the first call and then
+/// the global `metrics` recorder are registered on the first call and then
 /// reused, so a traced call does no registry lookup and no allocation. A
-/// recorder installed later is noticed on the next call and receives every
-/// call from then on.
+/// global recorder installed later is noticed on the next call and receives
+/// every call from then on. Calls under a local recorder (set with
+/// `metrics::with_local_recorder`) register their handles with it on every
+/// call instead, so each local recorder receives exactly the calls made
+/// under it.
 pub struct Callsite {
     name: &'static str,
     module: &'static str,
     crate_name: Option<&'static str>,
     slow_nanos: Option<u64>,
-    metrics: AtomicPtr<SiteMetrics>,
+    metrics: LeakedRef<SiteMetrics>,
 }
 
 impl Callsite {
@@ -34,7 +37,7 @@ impl Callsite {
             module,
             crate_name,
             slow_nanos,
-            metrics: AtomicPtr::new(std::ptr::null_mut()),
+            metrics: LeakedRef::new(),
         }
     }
 
@@ -60,30 +63,24 @@ impl Callsite {
         self.slow_nanos
     }
 
-    /// The metric handles for the current recorder, registered on first use.
+    /// The cached handles, if they are `recorder`'s.
     #[inline]
-    pub(crate) fn metrics(&'static self) -> &'static SiteMetrics {
-        let recorder = recorder_id();
-        let cached = self.metrics.load(Ordering::Acquire);
-        // SAFETY: a non-null pointer was leaked from a `Box` by `register` and is
-        // never freed, so it is valid for `'static`.
-        if let Some(cached) = unsafe { cached.as_ref() } {
-            if cached.recorder() == recorder {
-                return cached;
-            }
-        }
-        self.register()
+    pub(crate) fn cached_metrics(&self, recorder: RecorderId) -> Option<&'static SiteMetrics> {
+        self.metrics
+            .load()
+            .filter(|cached| cached.recorder() == recorder)
     }
 
+    /// The handles of `recorder`, the global recorder, registered if needed
+    /// and cached; `None` if it is no longer this thread's current recorder.
     #[cold]
     #[inline(never)]
-    fn register(&'static self) -> &'static SiteMetrics {
+    pub(crate) fn register(&'static self, recorder: RecorderId) -> Option<&'static SiteMetrics> {
         // One `SiteMetrics` per (labels, recorder), ever: counts published at
         // scrape time live in it, so a second one would split them.
-        let metrics = SiteMetrics::find_or_register(self);
-        self.metrics
-            .store(std::ptr::from_ref(metrics).cast_mut(), Ordering::Release);
-        metrics
+        let metrics = SiteMetrics::find_or_register(self, recorder)?;
+        self.metrics.store(metrics);
+        Some(metrics)
     }
 }
 

@@ -10,7 +10,6 @@ static ENABLED: AtomicBool = AtomicBool::new(true);
 static TREES: AtomicBool = AtomicBool::new(true);
 static MAX_NODES: AtomicUsize = AtomicUsize::new(DEFAULT_MAX_NODES);
 
-
 /// Turns all instrumentation on (the default) or off at run time. While off, a
 /// traced call costs one atomic load and records nothing. A call is on or off
 /// for its whole life, as the switch was when it started: an async call

@@ -25,7 +25,7 @@ use crate::tree::live::{NodeId, TreeRef};
 /// ```
 /// #[trace_runtime::trace]
 /// fn parent() -> std::thread::JoinHandle<u32> {
-///     let ctx = trace_runtime::TraceContext::current();
+///     let ctx = trace_runtime::context::TraceContext::current();
 ///     std::thread::spawn(move || ctx.run(child))
 /// }
 ///
@@ -56,7 +56,7 @@ impl TraceContext {
     /// Runs `f` with this context as the current call.
     ///
     /// ```
-    /// let ctx = trace_runtime::TraceContext::current();
+    /// let ctx = trace_runtime::context::TraceContext::current();
     /// assert_eq!(ctx.run(|| 1 + 1), 2);
     /// ```
     pub fn run<R>(&self, f: impl FnOnce() -> R) -> R {
@@ -161,7 +161,7 @@ impl<F: Future> TraceFutureExt for F {}
 /// #[trace_runtime::trace]
 /// async fn child() -> u8 { 4 }
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// assert_eq!(trace_runtime::spawn(child()).await.unwrap(), 4);
+/// assert_eq!(trace_runtime::context::spawn(child()).await.unwrap(), 4);
 /// # });
 /// ```
 ///
@@ -181,7 +181,7 @@ where
 /// #[trace_runtime::trace]
 /// fn work() -> u8 { 5 }
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// assert_eq!(trace_runtime::spawn_blocking(work).await.unwrap(), 5);
+/// assert_eq!(trace_runtime::context::spawn_blocking(work).await.unwrap(), 5);
 /// # });
 /// ```
 ///
@@ -201,7 +201,7 @@ where
 /// ```
 /// #[trace_runtime::trace]
 /// fn work() -> u8 { 3 }
-/// assert_eq!(trace_runtime::spawn_thread(work).join().unwrap(), 3);
+/// assert_eq!(trace_runtime::context::spawn_thread(work).join().unwrap(), 3);
 /// ```
 pub fn spawn_thread<F, R>(f: F) -> std::thread::JoinHandle<R>
 where

@@ -1,8 +1,8 @@
 //! This project: `#[trace_runtime::trace]` on every function, run in full
-//! (metrics + call tree + context), metrics-only (`set_trees_enabled(false)`)
+//! (metrics + call tree + context), metrics-only (`TreeConfig::collect(false)`)
 //! or switched off (`set_enabled(false)`).
 
-use trace_runtime::CallTree;
+use trace_runtime::tree::CallTree;
 
 crate::workload::tree_workload!(#[trace_runtime::trace]);
 
@@ -21,13 +21,13 @@ pub enum Mode {
 /// looks at them and logging is off, so the tree is built and delivered
 /// but no terminal I/O is measured.
 pub fn setup(mode: Mode) {
-    trace_runtime::set_tree_logging(false);
-    trace_runtime::add_tree_sink(|tree: &CallTree| {
+    trace_runtime::TreeConfig::current().log(false).apply();
+    trace_runtime::tree::add_sink(|tree: &CallTree| {
         std::hint::black_box(tree.call_count());
     });
     match mode {
         Mode::Full => {}
-        Mode::MetricsOnly => trace_runtime::set_trees_enabled(false),
+        Mode::MetricsOnly => trace_runtime::TreeConfig::current().collect(false).apply(),
         Mode::Off => trace_runtime::set_enabled(false),
     }
 }

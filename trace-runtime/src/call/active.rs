@@ -78,7 +78,7 @@ impl ActiveCall {
     pub(crate) fn end(&self, end: Instant, busy_nanos: Option<u64>, outcome: Outcome) {
         let wall_nanos = end.nanos_since(self.start);
         let site = self.site.map(|(site, metrics)| {
-            metrics.end(site, wall_nanos, outcome);
+            metrics.end(wall_nanos, outcome);
             if let Some(limit) = site.slow_nanos() {
                 if wall_nanos >= limit {
                     log_slow(site, wall_nanos, limit);

@@ -31,7 +31,7 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:9000";
 ///     .listen("0.0.0.0:9000")
 ///     .serve()?;
 /// println!("metrics on http://{}/metrics", exporter.local_addr().unwrap());
-/// # Ok::<(), trace_runtime::ExportError>(())
+/// # Ok::<(), trace_runtime::exporter::ExportError>(())
 /// ```
 ///
 /// To mount the output in your own server instead, call

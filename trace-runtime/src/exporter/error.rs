@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 ///     .listen("localhost:http")
 ///     .serve()
 ///     .unwrap_err();
-/// assert!(matches!(err, trace_runtime::ExportError::InvalidAddress { .. }));
+/// assert!(matches!(err, trace_runtime::exporter::ExportError::InvalidAddress { .. }));
 /// assert!(err.to_string().contains("127.0.0.1:9000"));
 /// ```
 #[derive(Debug)]

@@ -1,47 +1,39 @@
-//! Metric handles cached per call site, and per caller for the counter.
+//! Metric handles cached per call site, and per caller for the counter, for
+//! the process-global recorder.
 //!
-//! Handles are registered once per (site, recorder) and leaked, so the hot path
-//! is a pointer comparison followed by atomic updates. The recorder is
-//! identified by address: installing a global recorder after traced calls ran
-//! changes it, and the next call registers fresh handles.
+//! Handles are registered once per (site labels, recorder) and leaked, so the
+//! hot path is one identity comparison followed by atomic updates. Only the
+//! global recorder (or the no-op recorder standing in for it, see
+//! [`recorder`]) gets cached handles: it lives as long as
+//! the process. Installing a global recorder after traced calls ran changes
+//! the identity, and the next call registers fresh handles. Calls under any
+//! other recorder register theirs per call (see [`local`](super::local)).
 
-use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, OnceLock, PoisonError};
 
-use metrics::{Counter, Gauge, Histogram, Key, Label, Metadata, Recorder};
+use metrics::{Counter, Gauge, Histogram, Label};
 use metrics_exporter_prometheus::formatting::sanitize_label_value;
 
 use crate::callsite::Callsite;
 use crate::metrics::histogram::{self, DurationCells};
+use crate::metrics::labels::{self, METADATA, RESULTS};
+use crate::metrics::leaked_list::LeakedList;
+use crate::metrics::recorder::{self, RecorderId};
 use crate::metrics::striped::{self, CellId};
-use crate::metrics::{names, service};
 use crate::outcome::Outcome;
 
-/// An identity for the recorder `metrics` would use right now on this thread.
-#[inline]
-pub(crate) fn recorder_id() -> usize {
-    metrics::with_recorder(id_of)
-}
-
-/// The identity of `recorder`: its address.
-fn id_of(recorder: &dyn Recorder) -> usize {
-    std::ptr::from_ref(recorder).cast::<()>() as usize
-}
-
 /// Handles shared by all calls of the sites with one set of labels, under
-/// one recorder. Sites with the same labels (say, two functions given the
-/// same `name = "..."`) share one, so their counts add up instead of
+/// the global recorder. Sites with the same labels (say, two functions given
+/// the same `name = "..."`) share one, so their counts add up instead of
 /// overwriting each other when published.
 pub(crate) struct SiteMetrics {
-    recorder: usize,
+    recorder: RecorderId,
     duration: Histogram,
     concurrent: Gauge,
     /// Where counts go when they are published at scrape time.
     published: Option<PublishedCells>,
-    edges: AtomicPtr<EdgeMetrics>,
+    edges: LeakedList<EdgeMetrics>,
     labels: [Label; 3],
-    /// The next site registered before this one, for publishing.
-    next_site: *const SiteMetrics,
 }
 
 /// The per-thread cells of a site whose counts are published at scrape time.
@@ -52,20 +44,14 @@ struct PublishedCells {
     label_text: String,
 }
 
-// SAFETY: `next_site` points to another leaked, never-freed `SiteMetrics`;
-// every other field is `Send + Sync`.
-unsafe impl Send for SiteMetrics {}
-// SAFETY: as above.
-unsafe impl Sync for SiteMetrics {}
-
-/// The recorder (by [`recorder_id`]) whose sites count calls in per-thread
-/// cells that [`publish`] and [`render_histograms`] read at scrape time,
-/// instead of updating the recorder's handles on every call; 0 for none.
-/// Set by our exporter, which publishes before every render.
-static PUBLISHED: AtomicUsize = AtomicUsize::new(0);
+/// The recorder whose sites count calls in per-thread cells that [`publish`]
+/// and [`render_histograms`] read at scrape time, instead of updating the
+/// recorder's handles on every call. Set by our exporter, which publishes
+/// before every render.
+static PUBLISHED: OnceLock<RecorderId> = OnceLock::new();
 
 /// Every `SiteMetrics` ever registered, newest first.
-static ALL_SITES: AtomicPtr<SiteMetrics> = AtomicPtr::new(std::ptr::null_mut());
+static ALL_SITES: LeakedList<SiteMetrics> = LeakedList::new();
 
 /// Serialises registrations (the cold path), so each (labels, recorder) and
 /// each (labels, recorder, caller) gets exactly one set of handles.
@@ -78,40 +64,36 @@ static REGISTER: Mutex<()> = Mutex::new(());
 pub(crate) fn install_published<E>(install: impl FnOnce() -> Result<(), E>) -> Result<(), E> {
     let _serial = REGISTER.lock().unwrap_or_else(PoisonError::into_inner);
     install()?;
-    PUBLISHED.store(recorder_id(), Ordering::Release);
+    // Without a probe thread the recorder keeps per-call handles: slower
+    // calls, same output.
+    if let Some(global) = recorder::probe() {
+        let _ = PUBLISHED.set(global);
+    }
     Ok(())
 }
 
-/// Calls `f` on every site registered under the current recorder.
-fn for_each_site(mut f: impl FnMut(&'static SiteMetrics)) {
-    let recorder = recorder_id();
-    let mut cursor = ALL_SITES.load(Ordering::Acquire).cast_const();
-    // SAFETY: every node was leaked by `SiteMetrics::leak` and is never freed.
-    while let Some(site) = unsafe { cursor.as_ref() } {
-        if site.recorder == recorder {
-            f(site);
+/// Calls `f` on every site whose counts are published at scrape time.
+fn for_each_published(mut f: impl FnMut(&'static SiteMetrics, &'static PublishedCells)) {
+    for site in ALL_SITES.iter() {
+        if let Some(cells) = &site.published {
+            f(site, cells);
         }
-        cursor = site.next_site;
     }
 }
 
-/// Copies every per-thread count of the current recorder's sites into its
-/// handles: `function_calls_concurrent` gauges are set to the calls in
-/// flight, `function_calls_total` counters to their totals. The exporter
-/// calls this before rendering.
+/// Copies every per-thread count of the published sites into their handles:
+/// `function_calls_concurrent` gauges are set to the calls in flight,
+/// `function_calls_total` counters to their totals. The exporter calls this
+/// before rendering.
 pub(crate) fn publish() {
-    for_each_site(SiteMetrics::publish);
+    for_each_published(SiteMetrics::publish);
 }
 
-/// Appends the `function_calls_duration_seconds` family of the current
-/// recorder's sites, rendered from their per-thread cells.
+/// Appends the `function_calls_duration_seconds` family of the published
+/// sites, rendered from their per-thread cells.
 pub(crate) fn render_histograms(out: &mut String) {
     let mut series = Vec::new();
-    for_each_site(|site| {
-        if let Some(cells) = &site.published {
-            series.push((cells.label_text.as_str(), &cells.duration));
-        }
-    });
+    for_each_published(|_, cells| series.push((cells.label_text.as_str(), &cells.duration)));
     series.sort_unstable_by_key(|(labels, _)| *labels);
     histogram::render_family(series, out);
 }
@@ -121,51 +103,29 @@ pub(crate) struct EdgeMetrics {
     caller: usize,
     caller_function: &'static str,
     caller_module: &'static str,
-    ok: Counter,
-    error: Counter,
-    cancelled: Counter,
+    /// Ok, error and cancelled.
+    calls: [Counter; 3],
     /// Cells for ok, error and cancelled when counts are published at scrape time.
     cells: Option<[CellId; 3]>,
-    next: *const EdgeMetrics,
 }
 
-// SAFETY: `next` points to another leaked, immutable `EdgeMetrics`.
-unsafe impl Send for EdgeMetrics {}
-// SAFETY: as above; every other field is `Sync`.
-unsafe impl Sync for EdgeMetrics {}
-
-static METADATA: Metadata<'static> =
-    Metadata::new(module_path!(), metrics::Level::INFO, Some(module_path!()));
-
 impl SiteMetrics {
-    /// The handles of `site`'s labels under the current recorder, registered
-    /// if there are none. The recorder is read under the registration lock,
-    /// so the handles come from the recorder the result is keyed by, even
-    /// while a recorder is being installed.
-    pub(crate) fn find_or_register(site: &'static Callsite) -> &'static SiteMetrics {
+    /// The handles of `site`'s labels under `recorder`, the global one,
+    /// registered if there are none; `None` if `recorder` is no longer this
+    /// thread's current recorder.
+    pub(crate) fn find_or_register(
+        site: &'static Callsite,
+        recorder: RecorderId,
+    ) -> Option<&'static SiteMetrics> {
         let _serial = REGISTER.lock().unwrap_or_else(PoisonError::into_inner);
-        let labels = [
-            Label::from_static_parts("function", site.name()),
-            Label::from_static_parts("module", site.module()),
-            Label::new("service_name", service::resolve(site.crate_name())),
-        ];
-        metrics::with_recorder(|r| {
-            let recorder = id_of(r);
-            let mut cursor = ALL_SITES.load(Ordering::Acquire).cast_const();
-            // SAFETY: every node was leaked by `leak` and is never freed.
-            while let Some(known) = unsafe { cursor.as_ref() } {
-                if known.recorder == recorder && known.labels == labels {
-                    return known;
-                }
-                cursor = known.next_site;
-            }
-            SiteMetrics::register(labels, r).leak()
-        })
-    }
-
-    fn register(labels: [Label; 3], r: &dyn Recorder) -> SiteMetrics {
-        let recorder = id_of(r);
-        let published = (PUBLISHED.load(Ordering::Acquire) == recorder)
+        let labels = labels::site_labels(site);
+        if let Some(known) = ALL_SITES
+            .iter()
+            .find(|known| known.recorder == recorder && known.labels == labels)
+        {
+            return Some(known);
+        }
+        let published = (PUBLISHED.get() == Some(&recorder))
             .then(DurationCells::allocate)
             .flatten()
             .map(|duration| PublishedCells {
@@ -173,45 +133,21 @@ impl SiteMetrics {
                 duration,
                 label_text: label_text(&labels),
             });
-        SiteMetrics {
+        let registered = recorder::with_recorder_of(recorder, |r| SiteMetrics {
             recorder,
             // Published sites never touch the recorder's histogram: the
             // exporter renders theirs from `published.duration`.
             duration: if published.is_some() {
                 Histogram::noop()
             } else {
-                r.register_histogram(
-                    &Key::from_parts(names::DURATION_SECONDS, labels.to_vec()),
-                    &METADATA,
-                )
+                r.register_histogram(&labels::duration_key(&labels), &METADATA)
             },
-            concurrent: r.register_gauge(
-                &Key::from_parts(names::CONCURRENT, labels.to_vec()),
-                &METADATA,
-            ),
+            concurrent: r.register_gauge(&labels::concurrent_key(&labels), &METADATA),
             published,
-            edges: AtomicPtr::new(std::ptr::null_mut()),
+            edges: LeakedList::new(),
             labels,
-            next_site: std::ptr::null(),
-        }
-    }
-
-    /// Leaks `self` and links it into the list of all sites.
-    fn leak(self) -> &'static SiteMetrics {
-        let site: &'static mut SiteMetrics = Box::leak(Box::new(self));
-        let mut head = ALL_SITES.load(Ordering::Acquire);
-        loop {
-            site.next_site = head.cast_const();
-            match ALL_SITES.compare_exchange_weak(
-                head,
-                std::ptr::from_mut(site),
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => return site,
-                Err(now) => head = now,
-            }
-        }
+        })?;
+        Some(ALL_SITES.push(registered))
     }
 
     /// Counts a call as started.
@@ -227,11 +163,7 @@ impl SiteMetrics {
     /// of this site's edges (so both count per thread, or neither does).
     #[inline]
     pub(crate) fn exit(&self, edge: &EdgeMetrics, wall_nanos: u64, outcome: Outcome) {
-        let index = match outcome {
-            Outcome::Ok => 0,
-            Outcome::Error | Outcome::Panic => 1,
-            Outcome::Cancelled => 2,
-        };
+        let index = labels::result_index(outcome);
         if let (Some(cells), Some(calls)) = (&self.published, edge.cells) {
             let (bucket, sum) = cells.duration.cells_for(wall_nanos);
             striped::add_all([
@@ -244,129 +176,105 @@ impl SiteMetrics {
             // Exact below 2^53 ns (104 days).
             #[allow(clippy::cast_precision_loss)]
             self.duration.record(wall_nanos as f64 * 1e-9);
-            [&edge.ok, &edge.error, &edge.cancelled][index].increment(1);
+            edge.calls[index].increment(1);
             self.concurrent.decrement(1.0);
         }
     }
 
-    fn publish(&self) {
-        if let Some(cells) = &self.published {
-            // A wrapping sum of +1s and -1s: reinterpret as signed.
-            #[allow(clippy::cast_possible_wrap, clippy::cast_precision_loss)]
-            let in_flight = striped::sum(cells.in_flight) as i64 as f64;
-            self.concurrent.set(in_flight);
-        }
-        let mut cursor = self.edges.load(Ordering::Acquire).cast_const();
-        // SAFETY: every node was leaked by `add_edge` and is never freed.
-        while let Some(edge) = unsafe { cursor.as_ref() } {
+    fn publish(&self, cells: &PublishedCells) {
+        self.concurrent
+            .set(in_flight_gauge(striped::sum(cells.in_flight)));
+        for edge in self.edges.iter() {
             edge.publish();
-            cursor = edge.next;
         }
     }
 
     #[inline]
-    pub(crate) fn recorder(&self) -> usize {
+    pub(crate) fn recorder(&self) -> RecorderId {
         self.recorder
     }
 
     /// The counters for calls made from `caller` (`None` for a request root).
     #[inline]
     pub(crate) fn edge(&self, caller: Option<&'static Callsite>) -> &'static EdgeMetrics {
-        let key = caller.map_or(0, |c| std::ptr::from_ref(c) as usize);
-        let mut cursor = self.edges.load(Ordering::Acquire).cast_const();
-        // SAFETY: every node was leaked by `add_edge` and is never freed.
-        while let Some(edge) = unsafe { cursor.as_ref() } {
-            if edge.caller == key {
-                return edge;
-            }
-            cursor = edge.next;
+        let key = caller_key(caller);
+        match self.edges.iter().find(|edge| edge.caller == key) {
+            Some(edge) => edge,
+            None => self.add_edge(caller, key),
         }
-        self.add_edge(caller, key)
     }
 
     #[cold]
     #[inline(never)]
     fn add_edge(&self, caller: Option<&'static Callsite>, key: usize) -> &'static EdgeMetrics {
         let _serial = REGISTER.lock().unwrap_or_else(PoisonError::into_inner);
-        let (caller_function, caller_module) = caller.map_or(("", ""), |c| (c.name(), c.module()));
+        let (caller_function, caller_module) = labels::caller_parts(caller);
         // Registered meanwhile, or another caller site with the same labels
         // already has counters: share its cells, so both count into one series.
         let mut twin = None;
-        let mut cursor = self.edges.load(Ordering::Acquire).cast_const();
-        // SAFETY: every node was leaked by `link_edge` and is never freed.
-        while let Some(edge) = unsafe { cursor.as_ref() } {
+        for edge in self.edges.iter() {
             if edge.caller == key {
                 return edge;
             }
             if edge.caller_function == caller_function && edge.caller_module == caller_module {
                 twin = Some(edge);
             }
-            cursor = edge.next;
         }
         if let Some(edge) = twin {
-            return self.link_edge(EdgeMetrics {
+            return self.edges.push(EdgeMetrics {
                 caller: key,
-                next: std::ptr::null(),
-                ok: edge.ok.clone(),
-                error: edge.error.clone(),
-                cancelled: edge.cancelled.clone(),
+                calls: edge.calls.clone(),
                 ..*edge
             });
         }
         // Counters come from this site's own recorder; if another one has
         // been installed since, that recorder is out of reach and the
         // (stale) edge counts nowhere.
-        let counter = |r: &dyn Recorder, result: &'static str| {
-            if id_of(r) != self.recorder {
-                return Counter::noop();
-            }
-            let mut labels = self.labels.to_vec();
-            labels.push(Label::from_static_parts("result", result));
-            labels.push(Label::from_static_parts("caller_function", caller_function));
-            labels.push(Label::from_static_parts("caller_module", caller_module));
-            r.register_counter(&Key::from_parts(names::CALLS_TOTAL, labels), &METADATA)
-        };
-        let edge = metrics::with_recorder(|r| EdgeMetrics {
+        let calls = recorder::with_recorder_of(self.recorder, |r| {
+            RESULTS.map(|result| {
+                let key = labels::calls_key(&self.labels, result, (caller_function, caller_module));
+                r.register_counter(&key, &METADATA)
+            })
+        })
+        .unwrap_or_else(|| [Counter::noop(), Counter::noop(), Counter::noop()]);
+        self.edges.push(EdgeMetrics {
             caller: key,
             caller_function,
             caller_module,
-            ok: counter(r, "ok"),
-            error: counter(r, "error"),
-            cancelled: counter(r, "cancelled"),
+            calls,
             cells: self.published.as_ref().map(|_| {
                 let first = CellId::allocate(3);
                 [first, first.offset(1), first.offset(2)]
             }),
-            next: std::ptr::null(),
-        });
-        self.link_edge(edge)
+        })
     }
+}
 
-    /// Leaks `edge` and links it into this site's edges.
-    fn link_edge(&self, edge: EdgeMetrics) -> &'static EdgeMetrics {
-        let edge: &'static mut EdgeMetrics = Box::leak(Box::new(edge));
-        let mut head = self.edges.load(Ordering::Acquire);
-        loop {
-            edge.next = head.cast_const();
-            match self.edges.compare_exchange_weak(
-                head,
-                std::ptr::from_mut(edge),
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => return edge,
-                Err(now) => head = now,
-            }
-        }
-    }
+/// The key of a caller in a site's edge list: its address, 0 for none.
+#[inline]
+fn caller_key(caller: Option<&'static Callsite>) -> usize {
+    caller.map_or(0, |c| std::ptr::from_ref(c) as usize)
+}
+
+/// The `function_calls_concurrent` value for a summed in-flight cell.
+///
+/// The sum is a wrapping sum of +1s and -1s, read one thread's cell at a
+/// time, so a call that moves between threads while it is summed (started
+/// on a cell already read, ended on one read later) can make it dip below
+/// zero for one scrape; no call is in flight fewer than zero times.
+fn in_flight_gauge(sum: u64) -> f64 {
+    // Reinterpret as signed; far below 2^53 in any real process.
+    #[allow(clippy::cast_possible_wrap, clippy::cast_precision_loss)]
+    let in_flight = (sum as i64).max(0) as f64;
+    in_flight
 }
 
 impl EdgeMetrics {
     fn publish(&self) {
         if let Some(cells) = self.cells {
-            self.ok.absolute(striped::sum(cells[0]));
-            self.error.absolute(striped::sum(cells[1]));
-            self.cancelled.absolute(striped::sum(cells[2]));
+            for (counter, cell) in self.calls.iter().zip(cells) {
+                counter.absolute(striped::sum(cell));
+            }
         }
     }
 }
@@ -378,4 +286,73 @@ fn label_text(labels: &[Label]) -> String {
         .map(|l| format!("{}=\"{}\"", l.key(), sanitize_label_value(l.value())))
         .collect::<Vec<_>>()
         .join(",")
+}
+
+#[cfg(test)]
+// The values compared are small whole numbers, exact in `f64`.
+#[allow(clippy::float_cmp)]
+mod tests {
+    use metrics::Recorder as _;
+    use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+
+    use super::{in_flight_gauge, PublishedCells, SiteMetrics};
+    use crate::metrics::histogram::{self, DurationCells};
+    use crate::metrics::labels::{self, METADATA};
+    use crate::metrics::leaked_list::LeakedList;
+    use crate::metrics::recorder;
+    use crate::metrics::striped::{self, CellId};
+
+    #[test]
+    fn a_negative_in_flight_sum_publishes_as_zero() {
+        assert_eq!(in_flight_gauge(0), 0.0);
+        assert_eq!(in_flight_gauge(3), 3.0);
+        assert_eq!(in_flight_gauge(1_u64.wrapping_neg()), 0.0);
+        assert_eq!(in_flight_gauge(5_u64.wrapping_neg()), 0.0);
+    }
+
+    #[test]
+    fn publishing_never_sets_the_in_flight_gauge_below_zero() {
+        histogram::configure(&[0.1, 1.0]);
+        let debugging = DebuggingRecorder::new();
+        let snapshotter = debugging.snapshotter();
+        let labels = [
+            metrics::Label::new("function", "moved"),
+            metrics::Label::new("module", "tests"),
+            metrics::Label::new("service_name", "tests"),
+        ];
+        let cells = PublishedCells {
+            in_flight: CellId::allocate(1),
+            duration: DurationCells::allocate().expect("bounds are configured"),
+            label_text: String::new(),
+        };
+        let in_flight = cells.in_flight;
+        let site = SiteMetrics {
+            recorder: recorder::current(),
+            duration: metrics::Histogram::noop(),
+            concurrent: debugging.register_gauge(&labels::concurrent_key(&labels), &METADATA),
+            published: None,
+            edges: LeakedList::new(),
+            labels,
+        };
+        let gauge = || {
+            let values: Vec<_> = snapshotter
+                .snapshot()
+                .into_vec()
+                .into_iter()
+                .map(|(_, _, _, value)| value)
+                .collect();
+            match values.as_slice() {
+                [DebugValue::Gauge(v)] => v.into_inner(),
+                other => panic!("one gauge expected, got {other:?}"),
+            }
+        };
+        // A call that started on a thread whose cell was summed already and
+        // ended on this one, whose cell was not: the sum reads -1.
+        striped::add(in_flight, 1_u64.wrapping_neg());
+        site.publish(&cells);
+        assert_eq!(gauge(), 0.0);
+        striped::add(in_flight, 3);
+        site.publish(&cells);
+        assert_eq!(gauge(), 2.0);
+    }
 }

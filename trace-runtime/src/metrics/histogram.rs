@@ -5,7 +5,7 @@
 //! clock reads, a shared-memory append and a deferred bucket search per call.
 //! Under our exporter a traced call instead adds 1 to its bucket's cell and
 //! its wall time to a sum cell, both in memory only its own thread writes
-//! (see [`striped`](super::striped)); [`render_family`] turns the cells into
+//! (see [`striped`]); [`render_family`] turns the cells into
 //! the same `function_calls_duration_seconds` text the exporter would print.
 
 use std::fmt::Write as _;

@@ -3,7 +3,9 @@
 //! Under [`ExporterBuilder`](crate::ExporterBuilder) calls count in per-thread
 //! cells instead (see `striped`), published into the facade's counters and
 //! gauges at each render; the duration histogram is rendered from its cells
-//! by the exporter (see `histogram`).
+//! by the exporter (see `histogram`). Handles are cached for the global
+//! recorder only (see `handles`); calls under a local recorder register
+//! theirs per call (see `local`).
 //!
 //! | metric | type | labels |
 //! |---|---|---|
@@ -20,7 +22,11 @@
 pub(crate) mod call;
 pub(crate) mod handles;
 pub(crate) mod histogram;
+pub(crate) mod labels;
+pub(crate) mod leaked_list;
+pub(crate) mod local;
 pub(crate) mod names;
+pub(crate) mod recorder;
 pub(crate) mod service;
 pub(crate) mod striped;
 

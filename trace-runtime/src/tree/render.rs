@@ -22,7 +22,7 @@ impl CallTree {
     /// Renders the tree as aligned, indented text, one call per line.
     ///
     /// ```
-    /// # use trace_runtime::CallTree;
+    /// # use trace_runtime::tree::CallTree;
     /// fn print(tree: &CallTree) {
     ///     println!("{}", tree.render());
     /// }
