@@ -1,66 +1,4 @@
-//! Function-level Prometheus metrics and per-request call trees from one
-//! attribute.
-//!
-//! Put [`#[trace]`](macro@trace) on a function or
-//! [`#[instrument_all]`](macro@instrument_all) on an `impl` block. Every call
-//! is then timed and counted through the [`metrics`](::metrics) facade (exported by
-//! [`ExporterBuilder`]), and each request's calls are collected into a
-//! [`CallTree`] that is logged as an indented tree when the request ends.
-//!
-//! ```
-//! use trace_runtime::instrument_all;
-//!
-//! struct Rooms;
-//!
-//! #[instrument_all]
-//! impl Rooms {
-//!     async fn create(&self, name: &str) -> Result<u32, String> {
-//!         self.validate(name)?;
-//!         Ok(1)
-//!     }
-//!
-//!     fn validate(&self, name: &str) -> Result<(), String> {
-//!         if name.is_empty() { Err("empty name".into()) } else { Ok(()) }
-//!     }
-//! }
-//!
-//! #[trace_runtime::trace]
-//! fn add(a: u32, b: u32) -> u32 { a + b }
-//!
-//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
-//! assert_eq!(Rooms.create("lobby").await, Ok(1));
-//! assert_eq!(add(1, 2), 3);
-//! # });
-//! ```
-//!
-//! # Metrics
-//!
-//! | metric | type | labels |
-//! |---|---|---|
-//! | `function_calls_total` | counter | `function`, `module`, `service_name`, `result`, `caller_function`, `caller_module` |
-//! | `function_calls_duration_seconds` | histogram | `function`, `module`, `service_name` |
-//! | `function_calls_concurrent` | gauge | `function`, `module`, `service_name` |
-//! | `build_info` | gauge, always 1 | `version`, `service_name`, `trace_runtime_version` |
-//!
-//! `result` is `ok`, `error` (`Err(_)` or a panic; `None` is `ok`) or
-//! `cancelled` (an async call whose future was dropped before completing; it
-//! is not an error, so error-rate queries that select `result="error"` stay
-//! meaningful). The histogram records every call, cancelled ones included.
-//!
-//! # Call trees
-//!
-//! A request is the outermost traced call, or a root opened with
-//! [`in_request`] or [`TraceFutureExt::in_request`]. Nesting follows the code exactly across
-//! `.await`, `join!` and `select!`; spawned work joins the tree through
-//! [`TraceFutureExt::in_current_trace`], [`spawn`], [`spawn_blocking`] or
-//! [`spawn_thread`]. Finished trees are logged as `tracing` events with target
-//! [`TREE_TARGET`] (level `INFO`, `WARN` if a call failed or was slow) and
-//! delivered to every [`TreeSink`].
-//!
-//! # A name clash
-//!
-//! `use trace_runtime::trace;` clashes with `tracing::trace!` if both are
-//! imported; write `#[trace_runtime::trace]` in such modules instead.
+#![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 #![warn(clippy::pedantic)]
 #![warn(clippy::undocumented_unsafe_blocks)]
@@ -90,7 +28,7 @@ pub mod tree;
 /// without the attribute; panics keep their payload, futures stay `Send`.
 ///
 /// Each call updates the [metrics](crate#metrics) and becomes a node of the
-/// current request's [`CallTree`]. A call returning `Err(_)` (also through a
+/// current request's [`CallTree`](crate::tree::CallTree). A call returning `Err(_)` (also through a
 /// type alias such as `io::Result`) or panicking counts as an error.
 ///
 /// # Options

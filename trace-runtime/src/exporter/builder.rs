@@ -77,7 +77,7 @@ impl Exporter {
 
 impl ExporterBuilder {
     /// Defaults: listen on [`DEFAULT_LISTEN`], buckets
-    /// [`DEFAULT_BUCKETS`](crate::DEFAULT_BUCKETS), service name from
+    /// [`DEFAULT_BUCKETS`](crate::metrics::DEFAULT_BUCKETS), service name from
     /// `OTEL_SERVICE_NAME` or each function's package, upkeep every
     /// [`DEFAULT_UPKEEP`].
     #[must_use]
