@@ -141,12 +141,12 @@ pub fn segments_grow_once_under_races() {
         let other = {
             let array = Arc::clone(&array);
             thread::spawn(move || {
-                let element = array.get_or_grow(70);
+                let element = array.get_or_grow(70).expect("within the array");
                 element.fetch_add(1, Ordering::Relaxed);
                 std::ptr::from_ref(element) as usize
             })
         };
-        let element = array.get_or_grow(70);
+        let element = array.get_or_grow(70).expect("within the array");
         element.fetch_add(2, Ordering::Relaxed);
         let mine = std::ptr::from_ref(element) as usize;
         let theirs = other.join().unwrap();

@@ -44,13 +44,10 @@ impl TraceContext {
     /// Captures the call running on this thread (or nothing, outside any call).
     #[must_use]
     pub fn current() -> TraceContext {
-        let frame = frame::current();
-        // SAFETY: `frame` is the current frame.
-        let place = unsafe { frame.tree() }.map(|tree| (TreeRef::hold(tree, true), frame.node));
-        TraceContext {
+        frame::with_current(|frame, tree| TraceContext {
             site: frame.site,
-            place,
-        }
+            place: tree.map(|tree| (TreeRef::hold(tree, true), frame.node)),
+        })
     }
 
     /// Runs `f` with this context as the current call.

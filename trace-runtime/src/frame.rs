@@ -28,9 +28,9 @@ pub(crate) struct Frame {
 }
 
 // SAFETY: a frame is an address and labels: moving or sharing one between
-// threads dereferences nothing. The tree is only reached through the unsafe
-// `Frame::tree`, whose contract (a holder keeps the tree alive) is the same
-// on every thread. Async calls keep their frame across polls on any thread.
+// threads dereferences nothing. The tree is only reached through
+// `with_current`, on the thread where the frame is current. Async calls keep
+// their frame across polls on any thread.
 unsafe impl Send for Frame {}
 // SAFETY: as above; `Frame` has no interior mutability.
 unsafe impl Sync for Frame {}
@@ -43,22 +43,24 @@ impl Frame {
         node: NodeId::ROOT,
         detached: false,
     };
-
-    /// The tree this frame's calls go in, if trees are being collected.
-    ///
-    /// # Safety
-    /// `self` is the current frame, or was current in a scope still running
-    /// on this thread: whoever made it current keeps the tree alive until
-    /// that scope ends. The reference is not used past that.
-    #[inline]
-    pub(crate) unsafe fn tree<'a>(self) -> Option<&'a LiveTree> {
-        // SAFETY: upheld by the caller.
-        unsafe { self.tree.as_ref() }
-    }
 }
 
 thread_local! {
     static CURRENT: Cell<Frame> = const { Cell::new(Frame::EMPTY) };
+}
+
+/// Runs `f` with the current frame and the tree its calls go in (if trees
+/// are being collected). The reference cannot outlive `f`, which runs
+/// inside the scope of whoever made the frame current.
+#[inline]
+pub(crate) fn with_current<R>(f: impl FnOnce(Frame, Option<&LiveTree>) -> R) -> R {
+    let frame = current();
+    // SAFETY: whoever made `frame` current (a root, an async call during its
+    // poll, a captured context while it runs) holds its tree until it makes
+    // another frame current again, which happens after `f` returns: the
+    // holder's scope encloses this call on this thread.
+    let tree = unsafe { frame.tree.as_ref() };
+    f(frame, tree)
 }
 
 /// The current frame of this thread.

@@ -62,6 +62,13 @@ impl<T> Segmented<T> {
     #[inline]
     pub(crate) fn get(&self, index: usize) -> Option<&T> {
         let (segment, offset) = locate(index);
+        self.get_at(segment, offset)
+    }
+
+    /// The element at `offset` in `segment` (as [`locate`] gives them), or
+    /// `None` if that segment was never allocated.
+    #[inline]
+    pub(crate) fn get_at(&self, segment: usize, offset: usize) -> Option<&T> {
         self.segment(segment)?.get(offset)
     }
 
@@ -83,18 +90,28 @@ impl<T> Segmented<T> {
         }
     }
 
-    /// Element `index`, allocating its segment if needed.
+    /// Element `index`, allocating its segment if needed; `None` only past
+    /// the last segment.
     #[inline]
-    pub(crate) fn get_or_grow(&self, index: usize) -> &T
+    pub(crate) fn get_or_grow(&self, index: usize) -> Option<&T>
     where
         T: Default,
     {
-        loop {
-            if let Some(element) = self.get(index) {
-                return element;
-            }
-            self.grow(locate(index).0);
+        let (segment, offset) = locate(index);
+        self.get_or_grow_at(segment, offset)
+    }
+
+    /// [`get_or_grow`](Self::get_or_grow) at a location [`locate`] gave.
+    #[inline]
+    pub(crate) fn get_or_grow_at(&self, segment: usize, offset: usize) -> Option<&T>
+    where
+        T: Default,
+    {
+        if let Some(element) = self.get_at(segment, offset) {
+            return Some(element);
         }
+        self.grow(segment);
+        self.get_at(segment, offset)
     }
 
     #[cold]
@@ -103,8 +120,11 @@ impl<T> Segmented<T> {
     where
         T: Default,
     {
+        let Some(slot) = self.segments.get(segment) else {
+            return;
+        };
         let mut fresh: Box<[T]> = (0..segment_len(segment)).map(|_| T::default()).collect();
-        let installed = self.segments[segment].compare_exchange(
+        let installed = slot.compare_exchange(
             std::ptr::null_mut(),
             fresh.as_mut_ptr(),
             Ordering::AcqRel,
@@ -136,6 +156,12 @@ impl<T> Segmented<T> {
                 drop(unsafe { Box::from_raw(slice) });
             }
         }
+    }
+}
+
+impl<T> Default for Segmented<T> {
+    fn default() -> Self {
+        Segmented::new()
     }
 }
 
@@ -172,9 +198,9 @@ mod tests {
     fn elements_stay_put_while_the_array_grows() {
         let array: Segmented<std::sync::atomic::AtomicU64> = Segmented::new();
         assert!(array.get(5).is_none());
-        let first = array.get_or_grow(5);
+        let first = array.get_or_grow(5).unwrap();
         first.store(7, std::sync::atomic::Ordering::Relaxed);
-        let far = array.get_or_grow(10_000);
+        let far = array.get_or_grow(10_000).unwrap();
         let mut seen = 0;
         array.for_each(70, |_| seen += 1);
         assert_eq!(seen, 64, "stops at the first segment never allocated");

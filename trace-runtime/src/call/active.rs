@@ -10,10 +10,10 @@ use std::time::Duration;
 
 use crate::callsite::Callsite;
 use crate::clock::Instant;
-use crate::frame::Frame;
+use crate::frame::{self, Frame};
 use crate::metrics::call::CallMetrics;
 use crate::outcome::Outcome;
-use crate::tree::live::{Closing, NodeId, TreeRef};
+use crate::tree::live::{Closing, LiveTree, NodeId, TreeRef};
 
 /// The `tracing` target of the event logged for each slow call.
 pub const SLOW_TARGET: &str = "trace_runtime::slow";
@@ -74,6 +74,7 @@ impl ActiveCall {
 
     /// Records the end of the call at `end` (busy time for async calls). The
     /// caller restores its frame, then calls [`release`](Self::release).
+    /// A sync call ends while its own frame is current.
     #[inline(always)]
     pub(crate) fn end(&self, end: Instant, busy_nanos: Option<u64>, outcome: Outcome) {
         let wall_nanos = end.nanos_since(self.start);
@@ -86,16 +87,26 @@ impl ActiveCall {
             }
             site
         });
-        // SAFETY: `self.frame` is this call's own frame; its tree is kept
-        // alive by `self.holder`, or by the caller of this sync call, which
-        // is still running on this thread.
-        if let Some(tree) = unsafe { self.frame.tree() } {
-            let closing = Closing {
-                wall_nanos,
-                busy_nanos,
-                outcome,
-            };
+        if self.frame.tree.is_null() {
+            return;
+        }
+        let closing = Closing {
+            wall_nanos,
+            busy_nanos,
+            outcome,
+        };
+        let close = |tree: &LiveTree| {
             tree.close(self.frame.node, site, &closing, self.frame.detached);
+        };
+        match &self.holder {
+            Some(holder) => close(holder.tree()),
+            // A sync child borrows its caller's tree: reached through its own
+            // frame, current while it ends.
+            None => frame::with_current(|current, tree| {
+                if let Some(tree) = tree.filter(|_| std::ptr::eq(current.tree, self.frame.tree)) {
+                    close(tree);
+                }
+            }),
         }
     }
 
@@ -118,8 +129,8 @@ fn root_frame(site: Option<&'static Callsite>, holder: Option<&TreeRef>) -> Fram
     }
 }
 
-/// Where a starting call of `site`, whose caller is `parent`, goes in a tree:
-/// its frame, and its hold on the tree if it takes one.
+/// Where a starting call of `site` goes in a tree: its frame, and its hold
+/// on the tree if it takes one. Its caller is `parent`, the current frame.
 #[inline]
 fn open(
     site: &'static Callsite,
@@ -134,21 +145,23 @@ fn open(
     if !crate::config::trees_enabled() {
         return (untracked, None);
     }
-    // SAFETY: `parent` is the current frame.
-    if let Some(tree) = unsafe { parent.tree() } {
-        if let Some(node) = tree.open(parent.node, site, start) {
-            let frame = Frame {
-                site: Some(site),
-                tree: parent.tree,
-                node,
-                detached: parent.detached,
-            };
-            let holder = holds.then(|| TreeRef::hold(tree, parent.detached));
-            return (frame, holder);
-        }
-        // Delivered already (the caller is spawned work that outlived its
-        // request): this call starts a tree of its own.
-    } else if parent.site.is_some() {
+    let child = frame::with_current(|current, tree| {
+        let tree = tree.filter(|_| std::ptr::eq(current.tree, parent.tree))?;
+        // `None`: delivered already (the caller is spawned work that
+        // outlived its request), so this call starts a tree of its own.
+        let node = tree.open(parent.node, site, start)?;
+        let frame = Frame {
+            site: Some(site),
+            tree: parent.tree,
+            node,
+            detached: parent.detached,
+        };
+        Some((frame, holds.then(|| TreeRef::hold(tree, parent.detached))))
+    });
+    if let Some(child) = child {
+        return child;
+    }
+    if parent.tree.is_null() && parent.site.is_some() {
         // A caller without a tree has chosen not to collect one.
         return (untracked, None);
     }

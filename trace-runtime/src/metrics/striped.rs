@@ -11,10 +11,10 @@
 //! sum stays right.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::segments::{locate, segment_len, SEGMENTS};
+use crate::segments::{locate, Segmented};
 
 /// A cell id: an index into every thread's block, with its segment and
 /// offset worked out once.
@@ -51,66 +51,29 @@ impl CellId {
 }
 
 /// One thread's cells, in doubling segments that never move.
+#[derive(Default)]
 struct Block {
-    segments: [AtomicPtr<AtomicU64>; SEGMENTS],
+    cells: Segmented<AtomicU64>,
 }
 
 impl Block {
     fn new() -> Block {
-        Block {
-            segments: std::array::from_fn(|_| AtomicPtr::new(std::ptr::null_mut())),
-        }
+        Block::default()
     }
 
-    /// The cell, allocating its segment; only the owner (or the retired
-    /// block, under the registry lock) calls this.
+    /// The cell, allocating its segment; `None` only for an id past every
+    /// segment, which `CellId::allocate` never hands out.
     #[inline]
-    fn cell(&self, id: CellId) -> &AtomicU64 {
-        let (segment, offset) = (id.segment as usize, id.offset as usize);
-        let mut base = self.segments[segment].load(Ordering::Acquire);
-        if base.is_null() {
-            base = self.grow(segment);
-        }
-        // SAFETY: `base` points to a live segment of `segment_len(segment)` cells.
-        unsafe { &*base.add(offset) }
-    }
-
-    #[cold]
-    fn grow(&self, segment: usize) -> *mut AtomicU64 {
-        let cells: Box<[AtomicU64]> = (0..segment_len(segment))
-            .map(|_| AtomicU64::new(0))
-            .collect();
-        let base = Box::into_raw(cells).cast::<AtomicU64>();
-        self.segments[segment].store(base, Ordering::Release);
-        base
+    fn cell(&self, id: CellId) -> Option<&AtomicU64> {
+        self.cells
+            .get_or_grow_at(id.segment as usize, id.offset as usize)
     }
 
     /// The value of a cell, 0 if its segment was never allocated.
     fn get(&self, id: CellId) -> u64 {
-        let (segment, offset) = (id.segment as usize, id.offset as usize);
-        let base = self.segments[segment].load(Ordering::Acquire);
-        if base.is_null() {
-            return 0;
-        }
-        // SAFETY: as in `cell`.
-        unsafe { (*base.add(offset)).load(Ordering::Relaxed) }
-    }
-}
-
-impl Drop for Block {
-    fn drop(&mut self) {
-        for (segment, base) in self.segments.iter_mut().enumerate() {
-            let base = *base.get_mut();
-            if !base.is_null() {
-                // SAFETY: allocated by `grow` as a boxed slice of this length.
-                drop(unsafe {
-                    Box::from_raw(std::ptr::slice_from_raw_parts_mut(
-                        base,
-                        segment_len(segment),
-                    ))
-                });
-            }
-        }
+        self.cells
+            .get_at(id.segment as usize, id.offset as usize)
+            .map_or(0, |cell| cell.load(Ordering::Relaxed))
     }
 }
 
@@ -146,11 +109,8 @@ impl Drop for Owner {
             for index in 0..cells {
                 let id = CellId::new(index);
                 let value = block.get(id);
-                if value != 0 {
-                    registry
-                        .retired
-                        .cell(id)
-                        .fetch_add(value, Ordering::Relaxed);
+                if let Some(cell) = registry.retired.cell(id).filter(|_| value != 0) {
+                    cell.fetch_add(value, Ordering::Relaxed);
                 }
             }
         });
@@ -176,17 +136,25 @@ pub(crate) fn add_all<const N: usize>(updates: [(CellId, u64); N]) {
     // points to a live block owned by this thread.
     if let Some(block) = unsafe { block.as_ref() } {
         for (id, delta) in updates {
-            let cell = block.cell(id);
-            cell.store(
-                cell.load(Ordering::Relaxed).wrapping_add(delta),
-                Ordering::Relaxed,
-            );
+            if let Some(cell) = block.cell(id) {
+                bump(cell, delta);
+            }
         }
     } else {
         for (id, delta) in updates {
             add_slow(id, delta);
         }
     }
+}
+
+/// Adds `delta` to a cell only this thread writes: a load and a store, no
+/// read-modify-write.
+#[inline]
+fn bump(cell: &AtomicU64, delta: u64) {
+    cell.store(
+        cell.load(Ordering::Relaxed).wrapping_add(delta),
+        Ordering::Relaxed,
+    );
 }
 
 /// Adds `delta` (wrapping) to cell `id` of this thread.
@@ -200,21 +168,18 @@ fn add_slow(id: CellId, delta: u64) {
     let registered = OWNER.try_with(|owner| {
         let block = Arc::as_ptr(&owner.0);
         FAST.with(|fast| fast.set(block));
-        let cell = owner.0.cell(id);
-        cell.store(
-            cell.load(Ordering::Relaxed).wrapping_add(delta),
-            Ordering::Relaxed,
-        );
+        if let Some(cell) = owner.0.cell(id) {
+            bump(cell, delta);
+        }
     });
     if registered.is_err() {
         // This thread's block is gone (we run inside a TLS destructor):
         // count into the shared retired block instead.
         FAST.with(|fast| fast.set(std::ptr::null()));
         with_registry(|registry| {
-            registry
-                .retired
-                .cell(id)
-                .fetch_add(delta, Ordering::Relaxed);
+            if let Some(cell) = registry.retired.cell(id) {
+                cell.fetch_add(delta, Ordering::Relaxed);
+            }
         });
     }
 }

@@ -13,7 +13,6 @@ mod json;
 pub(crate) mod live;
 mod render;
 pub(crate) mod sink;
-mod spin;
 
 pub use config::{TreeConfig, DEFAULT_MAX_NODES};
 pub use sink::{add_sink, clear_sinks, TreeFilter, TreeSink, TREE_TARGET};
