@@ -1,9 +1,7 @@
 //! One `static` per traced function: its labels, its options, and the metric
 //! handles cached for it.
 
-use crate::metrics::handles::SiteMetrics;
-use crate::metrics::leaked_list::LeakedRef;
-use crate::metrics::recorder::RecorderId;
+use crate::metrics::site::MetricSite;
 
 /// A traced function, as seen by the runtime.
 ///
@@ -16,11 +14,8 @@ use crate::metrics::recorder::RecorderId;
 /// call instead, so each local recorder receives exactly the calls made
 /// under it.
 pub struct Callsite {
-    name: &'static str,
-    module: &'static str,
-    crate_name: Option<&'static str>,
+    metrics: MetricSite,
     slow_nanos: Option<u64>,
-    metrics: LeakedRef<SiteMetrics>,
 }
 
 impl Callsite {
@@ -33,29 +28,21 @@ impl Callsite {
         slow_nanos: Option<u64>,
     ) -> Self {
         Callsite {
-            name,
-            module,
-            crate_name,
+            metrics: MetricSite::new(name, module, crate_name),
             slow_nanos,
-            metrics: LeakedRef::new(),
         }
     }
 
     /// The function label: `name = "..."`, `Type::method`, or the function name.
     #[must_use]
     pub fn name(&self) -> &'static str {
-        self.name
+        self.metrics.name()
     }
 
     /// The module path of the function (`module_path!()` at the definition).
     #[must_use]
     pub fn module(&self) -> &'static str {
-        self.module
-    }
-
-    /// The package that defined the function, when built by cargo.
-    pub(crate) fn crate_name(&self) -> Option<&'static str> {
-        self.crate_name
+        self.metrics.module()
     }
 
     /// The `slow = "..."` threshold, in nanoseconds.
@@ -63,32 +50,18 @@ impl Callsite {
         self.slow_nanos
     }
 
-    /// The cached handles, if they are `recorder`'s.
+    /// What the metrics know of this function.
     #[inline]
-    pub(crate) fn cached_metrics(&self, recorder: RecorderId) -> Option<&'static SiteMetrics> {
-        self.metrics
-            .load()
-            .filter(|cached| cached.recorder() == recorder)
-    }
-
-    /// The handles of `recorder`, the global recorder, registered if needed
-    /// and cached; `None` if it is no longer this thread's current recorder.
-    #[cold]
-    #[inline(never)]
-    pub(crate) fn register(&'static self, recorder: RecorderId) -> Option<&'static SiteMetrics> {
-        // One `SiteMetrics` per (labels, recorder), ever: counts published at
-        // scrape time live in it, so a second one would split them.
-        let metrics = SiteMetrics::find_or_register(self, recorder)?;
-        self.metrics.store(metrics);
-        Some(metrics)
+    pub(crate) fn metrics(&'static self) -> &'static MetricSite {
+        &self.metrics
     }
 }
 
 impl std::fmt::Debug for Callsite {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Callsite")
-            .field("name", &self.name)
-            .field("module", &self.module)
+            .field("name", &self.name())
+            .field("module", &self.module())
             .finish_non_exhaustive()
     }
 }

@@ -4,10 +4,11 @@
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use crate::tree::DEFAULT_MAX_NODES;
-
 static ENABLED: AtomicBool = AtomicBool::new(true);
 static TREES: AtomicBool = AtomicBool::new(true);
+/// The default [`TreeConfig::max_nodes`](crate::tree::TreeConfig::max_nodes) cap.
+pub const DEFAULT_MAX_NODES: usize = 1000;
+
 static MAX_NODES: AtomicUsize = AtomicUsize::new(DEFAULT_MAX_NODES);
 
 /// Turns all instrumentation on (the default) or off at run time. While off, a

@@ -43,7 +43,8 @@ impl ActiveCall {
     pub(crate) fn start(opening: Opening, parent: Frame, holds: bool) -> ActiveCall {
         match opening {
             Opening::Traced(site) => {
-                let metrics = CallMetrics::begin(site, parent.site);
+                let metrics =
+                    CallMetrics::begin(site.metrics(), parent.site.map(Callsite::metrics));
                 let start = Instant::now();
                 let (frame, holder) = open(site, parent, start, holds);
                 ActiveCall {

@@ -1,10 +1,10 @@
 //! The metric handles one running call updates: looked up when it starts,
 //! updated when it ends.
 
-use crate::callsite::Callsite;
 use crate::metrics::handles::{EdgeMetrics, SiteMetrics};
 use crate::metrics::local::{self, LocalCall};
 use crate::metrics::recorder;
+use crate::metrics::site::MetricSite;
 use crate::outcome::Outcome;
 
 /// The metric handles one running call updates: cached ones for the global
@@ -24,13 +24,13 @@ const _: () = assert!(std::mem::size_of::<CallMetrics>() == 2 * std::mem::size_o
 impl CallMetrics {
     /// Looks up the cached handles and counts the call as in flight.
     #[inline]
-    pub(crate) fn begin(site: &'static Callsite, caller: Option<&'static Callsite>) -> Self {
+    pub(crate) fn begin(site: &'static MetricSite, caller: Option<&'static MetricSite>) -> Self {
         match site.cached_metrics(recorder::current()) {
             Some(metrics) => {
                 metrics.enter();
                 CallMetrics::Cached {
                     site: metrics,
-                    edge: metrics.edge(caller),
+                    edge: metrics.edge(MetricSite::caller(caller)),
                 }
             }
             None => CallMetrics::begin_uncached(site, caller),
@@ -40,7 +40,7 @@ impl CallMetrics {
     /// The first call under the global recorder, or a call under another one.
     #[cold]
     #[inline(never)]
-    fn begin_uncached(site: &'static Callsite, caller: Option<&'static Callsite>) -> Self {
+    fn begin_uncached(site: &'static MetricSite, caller: Option<&'static MetricSite>) -> Self {
         loop {
             // Read again: a global recorder may have been installed meanwhile.
             let recorder = recorder::current();
@@ -49,7 +49,7 @@ impl CallMetrics {
                     metrics.enter();
                     CallMetrics::Cached {
                         site: metrics,
-                        edge: metrics.edge(caller),
+                        edge: metrics.edge(MetricSite::caller(caller)),
                     }
                 })
             } else {
@@ -76,11 +76,11 @@ impl CallMetrics {
 #[cfg(test)]
 mod tests {
     use super::CallMetrics;
-    use crate::callsite::Callsite;
     use crate::metrics::recorder;
+    use crate::metrics::site::MetricSite;
     use crate::outcome::Outcome;
 
-    static SITE: Callsite = Callsite::new("timing_test", "timing::tests", None, None);
+    static SITE: MetricSite = MetricSite::new("timing_test", "timing::tests", None);
 
     fn site_of(call: CallMetrics) -> Option<usize> {
         match call {

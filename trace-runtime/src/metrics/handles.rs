@@ -14,9 +14,8 @@ use std::sync::{Mutex, OnceLock, PoisonError};
 use metrics::{Counter, Gauge, Histogram, Label};
 use metrics_exporter_prometheus::formatting::sanitize_label_value;
 
-use crate::callsite::Callsite;
 use crate::metrics::histogram::{self, DurationCells};
-use crate::metrics::labels::{self, METADATA, RESULTS};
+use crate::metrics::labels::{self, Caller, METADATA, RESULTS};
 use crate::metrics::leaked_list::LeakedList;
 use crate::metrics::recorder::{self, RecorderId};
 use crate::metrics::striped::{self, CellId};
@@ -114,11 +113,10 @@ impl SiteMetrics {
     /// registered if there are none; `None` if `recorder` is no longer this
     /// thread's current recorder.
     pub(crate) fn find_or_register(
-        site: &'static Callsite,
+        labels: [Label; 3],
         recorder: RecorderId,
     ) -> Option<&'static SiteMetrics> {
         let _serial = REGISTER.lock().unwrap_or_else(PoisonError::into_inner);
-        let labels = labels::site_labels(site);
         if let Some(known) = ALL_SITES
             .iter()
             .find(|known| known.recorder == recorder && known.labels == labels)
@@ -196,19 +194,18 @@ impl SiteMetrics {
 
     /// The counters for calls made from `caller` (`None` for a request root).
     #[inline]
-    pub(crate) fn edge(&self, caller: Option<&'static Callsite>) -> &'static EdgeMetrics {
-        let key = caller_key(caller);
-        match self.edges.iter().find(|edge| edge.caller == key) {
+    pub(crate) fn edge(&self, caller: Caller) -> &'static EdgeMetrics {
+        match self.edges.iter().find(|edge| edge.caller == caller.key) {
             Some(edge) => edge,
-            None => self.add_edge(caller, key),
+            None => self.add_edge(caller),
         }
     }
 
     #[cold]
     #[inline(never)]
-    fn add_edge(&self, caller: Option<&'static Callsite>, key: usize) -> &'static EdgeMetrics {
+    fn add_edge(&self, caller: Caller) -> &'static EdgeMetrics {
         let _serial = REGISTER.lock().unwrap_or_else(PoisonError::into_inner);
-        let (caller_function, caller_module) = labels::caller_parts(caller);
+        let (key, caller_function, caller_module) = (caller.key, caller.function, caller.module);
         // Registered meanwhile, or another caller site with the same labels
         // already has counters: share its cells, so both count into one series.
         let mut twin = None;
@@ -232,7 +229,7 @@ impl SiteMetrics {
         // (stale) edge counts nowhere.
         let calls = recorder::with_recorder_of(self.recorder, |r| {
             RESULTS.map(|result| {
-                let key = labels::calls_key(&self.labels, result, (caller_function, caller_module));
+                let key = labels::calls_key(&self.labels, result, caller);
                 r.register_counter(&key, &METADATA)
             })
         })
@@ -248,12 +245,6 @@ impl SiteMetrics {
             }),
         })
     }
-}
-
-/// The key of a caller in a site's edge list: its address, 0 for none.
-#[inline]
-fn caller_key(caller: Option<&'static Callsite>) -> usize {
-    caller.map_or(0, |c| std::ptr::from_ref(c) as usize)
 }
 
 /// The `function_calls_concurrent` value for a summed in-flight cell.

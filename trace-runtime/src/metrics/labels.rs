@@ -2,7 +2,6 @@
 
 use metrics::{Key, Label, Metadata};
 
-use crate::callsite::Callsite;
 use crate::metrics::{names, service};
 use crate::outcome::Outcome;
 
@@ -14,18 +13,35 @@ pub(crate) static METADATA: Metadata<'static> =
 /// [`result_index`]).
 pub(crate) const RESULTS: [&str; 3] = ["ok", "error", "cancelled"];
 
-/// `function`, `module` and `service_name` of `site`.
-pub(crate) fn site_labels(site: &'static Callsite) -> [Label; 3] {
-    [
-        Label::from_static_parts("function", site.name()),
-        Label::from_static_parts("module", site.module()),
-        Label::new("service_name", service::resolve(site.crate_name())),
-    ]
+/// A caller, as the `function_calls_total` counters see it: an identity
+/// (its call site's address; 0 for a request root) and its labels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Caller {
+    pub(crate) key: usize,
+    pub(crate) function: &'static str,
+    pub(crate) module: &'static str,
 }
 
-/// The caller labels' values: empty for a request root.
-pub(crate) fn caller_parts(caller: Option<&'static Callsite>) -> (&'static str, &'static str) {
-    caller.map_or(("", ""), |c| (c.name(), c.module()))
+impl Caller {
+    /// No calling function: a request root.
+    pub(crate) const ROOT: Caller = Caller {
+        key: 0,
+        function: "",
+        module: "",
+    };
+}
+
+/// `function`, `module` and `service_name` labels.
+pub(crate) fn site_labels(
+    function: &'static str,
+    module: &'static str,
+    crate_name: Option<&'static str>,
+) -> [Label; 3] {
+    [
+        Label::from_static_parts("function", function),
+        Label::from_static_parts("module", module),
+        Label::new("service_name", service::resolve(crate_name)),
+    ]
 }
 
 /// The key of `function_calls_duration_seconds` for a site's labels.
@@ -39,16 +55,12 @@ pub(crate) fn concurrent_key(site: &[Label; 3]) -> Key {
 }
 
 /// The key of `function_calls_total` for a site's labels, a result and a
-/// caller (as given by [`caller_parts`]).
-pub(crate) fn calls_key(
-    site: &[Label; 3],
-    result: &'static str,
-    (caller_function, caller_module): (&'static str, &'static str),
-) -> Key {
+/// caller.
+pub(crate) fn calls_key(site: &[Label; 3], result: &'static str, caller: Caller) -> Key {
     let mut labels = site.to_vec();
     labels.push(Label::from_static_parts("result", result));
-    labels.push(Label::from_static_parts("caller_function", caller_function));
-    labels.push(Label::from_static_parts("caller_module", caller_module));
+    labels.push(Label::from_static_parts("caller_function", caller.function));
+    labels.push(Label::from_static_parts("caller_module", caller.module));
     Key::from_parts(names::CALLS_TOTAL, labels)
 }
 

@@ -14,9 +14,9 @@ use std::sync::{Mutex, PoisonError};
 
 use metrics::{Counter, Gauge, Histogram};
 
-use crate::callsite::Callsite;
 use crate::metrics::labels::{self, METADATA, RESULTS};
 use crate::metrics::recorder::{self, RecorderId};
+use crate::metrics::site::MetricSite;
 use crate::outcome::Outcome;
 
 /// A running call's handles, registered with its recorder.
@@ -51,12 +51,12 @@ pub(crate) struct LocalCall(NonZeroU64);
 /// and counts the call as in flight; `None` if `recorder` is no longer this
 /// thread's current recorder.
 pub(crate) fn begin(
-    site: &'static Callsite,
-    caller: Option<&'static Callsite>,
+    site: &'static MetricSite,
+    caller: Option<&'static MetricSite>,
     recorder: RecorderId,
 ) -> Option<LocalCall> {
-    let site_labels = labels::site_labels(site);
-    let caller = labels::caller_parts(caller);
+    let site_labels = site.labels();
+    let caller = MetricSite::caller(caller);
     let handles = recorder::with_recorder_of(recorder, |r| Handles {
         duration: r.register_histogram(&labels::duration_key(&site_labels), &METADATA),
         concurrent: r.register_gauge(&labels::concurrent_key(&site_labels), &METADATA),

@@ -28,6 +28,7 @@ pub(crate) mod local;
 pub(crate) mod names;
 pub(crate) mod recorder;
 pub(crate) mod service;
+pub(crate) mod site;
 pub(crate) mod striped;
 
 pub use names::{BUILD_INFO, CALLS_TOTAL, CONCURRENT, DEFAULT_BUCKETS, DURATION_SECONDS};

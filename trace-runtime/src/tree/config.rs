@@ -4,8 +4,7 @@
 use crate::config;
 use crate::tree::sink::{self, TreeFilter};
 
-/// The default [`TreeConfig::max_nodes`] cap.
-pub const DEFAULT_MAX_NODES: usize = 1000;
+pub use crate::config::DEFAULT_MAX_NODES;
 
 /// The call-tree settings: whether trees are collected, how big one may
 /// grow, which finished ones are delivered, and whether each is logged as a
