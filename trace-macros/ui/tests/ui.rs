@@ -4,7 +4,7 @@
 //! user's token, saying what to fix.
 //!
 //! Regenerate after an intended change with
-//! `TRYBUILD=overwrite cargo test --test ui`, then read every `.stderr`.
+//! `TRYBUILD=overwrite cargo test -p trace-macros-ui`, then read every `.stderr`.
 
 #[test]
 fn ui() {
