@@ -26,8 +26,9 @@ pub(crate) enum Opening {
 
 /// A running call.
 pub(crate) struct ActiveCall {
-    /// `None` for a user-opened root, which has no metrics.
-    site: Option<(&'static Callsite, CallMetrics)>,
+    /// `None` for a user-opened root, which has no metrics. The function is
+    /// `frame.site`.
+    metrics: Option<CallMetrics>,
     pub(crate) start: Instant,
     /// The frame this call makes current while it runs.
     pub(crate) frame: Frame,
@@ -36,34 +37,54 @@ pub(crate) struct ActiveCall {
     holder: Option<TreeRef>,
 }
 
+/// How a starting call relates to the current frame.
+#[derive(Clone, Copy)]
+pub(crate) enum Start {
+    /// A sync call: borrows its caller's tree and becomes the current frame
+    /// at once, until it ends.
+    Sync,
+    /// An async call: holds its tree, since it may outlive its caller's
+    /// frame, and becomes current only during its polls.
+    Async,
+}
+
 impl ActiveCall {
-    /// Starts a call under `parent`, the current frame. An async call
-    /// (`holds`) holds its tree, since it may outlive its caller's frame.
+    /// Starts a call of `site` under `parent`, the current frame.
     #[inline(always)]
-    pub(crate) fn start(opening: Opening, parent: Frame, holds: bool) -> ActiveCall {
+    pub(crate) fn traced(site: &'static Callsite, parent: Frame, how: Start) -> ActiveCall {
+        let metrics = CallMetrics::begin(site.metrics(), parent.site.map(Callsite::metrics));
+        let start = Instant::now();
+        let (frame, holder) = open(site, parent, start, matches!(how, Start::Async));
+        if let Start::Sync = how {
+            frame::replace(frame);
+        }
+        ActiveCall {
+            metrics: Some(metrics),
+            start,
+            frame,
+            holder,
+        }
+    }
+
+    /// Starts the root of a request named `name`; it becomes the current
+    /// frame only when its caller makes it so.
+    pub(crate) fn root(name: Cow<'static, str>) -> ActiveCall {
+        let start = Instant::now();
+        let holder = TreeRef::new_root(name, "", start);
+        ActiveCall {
+            metrics: None,
+            start,
+            frame: root_frame(None, holder.as_ref()),
+            holder,
+        }
+    }
+
+    /// Starts what `opening` says, as an async call.
+    #[inline(always)]
+    pub(crate) fn start_async(opening: Opening, parent: Frame) -> ActiveCall {
         match opening {
-            Opening::Traced(site) => {
-                let metrics =
-                    CallMetrics::begin(site.metrics(), parent.site.map(Callsite::metrics));
-                let start = Instant::now();
-                let (frame, holder) = open(site, parent, start, holds);
-                ActiveCall {
-                    site: Some((site, metrics)),
-                    start,
-                    frame,
-                    holder,
-                }
-            }
-            Opening::Root(name) => {
-                let start = Instant::now();
-                let holder = TreeRef::new_root(name, "", start);
-                ActiveCall {
-                    site: None,
-                    start,
-                    frame: root_frame(None, holder.as_ref()),
-                    holder,
-                }
-            }
+            Opening::Traced(site) => ActiveCall::traced(site, parent, Start::Async),
+            Opening::Root(name) => ActiveCall::root(name),
         }
     }
 
@@ -79,15 +100,15 @@ impl ActiveCall {
     #[inline(always)]
     pub(crate) fn end(&self, end: Instant, busy_nanos: Option<u64>, outcome: Outcome) {
         let wall_nanos = end.nanos_since(self.start);
-        let site = self.site.map(|(site, metrics)| {
+        let site = self.frame.site;
+        if let (Some(metrics), Some(site)) = (self.metrics, site) {
             metrics.end(wall_nanos, outcome);
             if let Some(limit) = site.slow_nanos() {
                 if wall_nanos >= limit {
                     log_slow(site, wall_nanos, limit);
                 }
             }
-            site
-        });
+        }
         if self.frame.tree.is_null() {
             return;
         }

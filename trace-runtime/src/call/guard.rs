@@ -1,6 +1,6 @@
 //! A sync traced call: a guard on the stack of the traced function.
 
-use crate::call::active::{ActiveCall, Opening};
+use crate::call::active::{ActiveCall, Start};
 use crate::callsite::Callsite;
 use crate::clock::Instant;
 use crate::config;
@@ -73,21 +73,17 @@ impl Drop for CallGuard {
 
 impl SyncCall {
     /// Returns the whole guard, so the state is written straight into the
-    /// traced function's stack frame (built in place, never moved).
+    /// traced function's stack frame.
     #[inline(never)]
     fn start(site: &'static Callsite, panicking_at_start: Option<bool>) -> CallGuard {
         let parent = frame::current();
-        let guard = CallGuard {
+        CallGuard {
             call: Some(SyncCall {
-                active: ActiveCall::start(Opening::Traced(site), parent, false),
+                active: ActiveCall::traced(site, parent, Start::Sync),
                 parent,
                 panicking_at_start,
             }),
-        };
-        if let Some(call) = &guard.call {
-            frame::replace(call.active.frame);
         }
-        guard
     }
 
     /// A guard dropped without `finish`.

@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use crate::call::active::{ActiveCall, Opening};
+use crate::call::active::ActiveCall;
 use crate::clock::Instant;
 use crate::config;
 use crate::frame::{self, Frame};
@@ -43,7 +43,7 @@ struct RootScope {
 impl RootScope {
     fn open(name: Cow<'static, str>) -> RootScope {
         let previous = frame::current();
-        let active = ActiveCall::start(Opening::Root(name), previous, true);
+        let active = ActiveCall::root(name);
         frame::replace(active.frame);
         RootScope {
             active,

@@ -30,7 +30,9 @@ impl CallMetrics {
                 metrics.enter();
                 CallMetrics::Cached {
                     site: metrics,
-                    edge: metrics.edge(MetricSite::caller(caller)),
+                    edge: metrics.edge(MetricSite::caller_key(caller), || {
+                        MetricSite::caller(caller)
+                    }),
                 }
             }
             None => CallMetrics::begin_uncached(site, caller),
@@ -49,7 +51,9 @@ impl CallMetrics {
                     metrics.enter();
                     CallMetrics::Cached {
                         site: metrics,
-                        edge: metrics.edge(MetricSite::caller(caller)),
+                        edge: metrics.edge(MetricSite::caller_key(caller), || {
+                            MetricSite::caller(caller)
+                        }),
                     }
                 })
             } else {

@@ -193,11 +193,13 @@ impl SiteMetrics {
     }
 
     /// The counters for calls made from `caller` (`None` for a request root).
+    /// `key` identifies the caller (see [`Caller::key`]); `caller` gives its
+    /// labels, read only the first time.
     #[inline]
-    pub(crate) fn edge(&self, caller: Caller) -> &'static EdgeMetrics {
-        match self.edges.iter().find(|edge| edge.caller == caller.key) {
+    pub(crate) fn edge(&self, key: usize, caller: impl FnOnce() -> Caller) -> &'static EdgeMetrics {
+        match self.edges.iter().find(|edge| edge.caller == key) {
             Some(edge) => edge,
-            None => self.add_edge(caller),
+            None => self.add_edge(caller()),
         }
     }
 

@@ -50,10 +50,16 @@ impl MetricSite {
     /// This function as the caller of another, or a request root for `None`.
     pub(crate) fn caller(site: Option<&'static MetricSite>) -> Caller {
         site.map_or(Caller::ROOT, |site| Caller {
-            key: std::ptr::from_ref(site) as usize,
+            key: MetricSite::caller_key(Some(site)),
             function: site.name,
             module: site.module,
         })
+    }
+
+    /// [`Caller::key`] of [`caller`](Self::caller), without its labels.
+    #[inline]
+    pub(crate) fn caller_key(site: Option<&'static MetricSite>) -> usize {
+        site.map_or(0, |site| std::ptr::from_ref(site) as usize)
     }
 
     /// The cached handles, if they are `recorder`'s.

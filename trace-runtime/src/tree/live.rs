@@ -125,12 +125,22 @@ struct Fold {
     total_nanos: u64,
 }
 
+/// Where the node opened last sits.
+#[derive(Clone, Copy)]
+struct Last {
+    index: u32,
+    parent: u32,
+    depth: u32,
+}
+
 /// Everything only touched under the lock.
 struct State {
     root_name: Cow<'static, str>,
     len: u32,
     /// Whether node order so far is pre-order.
     in_order: bool,
+    /// The node opened last: `len - 1`.
+    last: Last,
     folds: Vec<Fold>,
     uncounted: u64,
     /// The tree has been delivered and its nodes freed.
@@ -191,10 +201,25 @@ impl LiveTree {
         if index >= self.cap {
             return Some(NodeId::folded(parent));
         }
-        let parent_depth = self.fixed(&state, parent).map_or(0, |f| f.depth);
-        if state.in_order {
-            state.in_order = self.is_on_path_to(&state, parent, parent_depth, index - 1);
+        // The node opened last is usually the parent (a first child) or a
+        // sibling (a next child): then neither the parent's depth nor the
+        // pre-order check needs a slot read.
+        let last = state.last;
+        let parent_depth = if last.index == parent {
+            last.depth
+        } else if last.parent == parent {
+            last.depth.saturating_sub(1)
+        } else {
+            self.fixed(&state, parent).map_or(0, |f| f.depth)
+        };
+        if state.in_order && last.index != parent && last.parent != parent {
+            state.in_order = self.is_on_path_to(&state, parent, parent_depth, last.index);
         }
+        state.last = Last {
+            index,
+            parent,
+            depth: parent_depth + 1,
+        };
         let fixed = Fixed {
             name: site.name(),
             module: site.module(),
@@ -524,6 +549,12 @@ impl TreeRef {
                 root_name: name,
                 len: 1,
                 in_order: true,
+                // The root; as it has no parent, no child matches `parent`.
+                last: Last {
+                    index: 0,
+                    parent: u32::MAX,
+                    depth: 0,
+                },
                 folds: Vec::new(),
                 uncounted: 0,
                 delivered: false,
