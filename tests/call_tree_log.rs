@@ -60,6 +60,7 @@ fn finished_trees_and_slow_calls_are_logged_as_tracing_events() {
     tracing_subscriber::fmt()
         .with_writer(move || writer.clone())
         .without_time()
+        .with_ansi(false)
         .with_max_level(tracing::Level::INFO)
         .init();
     capture_trees();

@@ -98,7 +98,11 @@ async fn main() -> ExitCode {
 async fn run() -> Result<(), Box<dyn Error>> {
     let options = options()?;
     // Call trees arrive as `tracing` events with target `trace_runtime::tree`.
-    tracing_subscriber::fmt().with_target(true).init();
+    // Colours only on a terminal: piped to a file or `grep`, plain text.
+    tracing_subscriber::fmt()
+        .with_target(true)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+        .init();
 
     let exporter = ExporterBuilder::new()
         .service_name("game-rooms")

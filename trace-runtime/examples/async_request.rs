@@ -38,7 +38,11 @@ async fn handle(user: u32) -> usize {
 #[tokio::main]
 async fn main() {
     // Trees arrive as `tracing` events with target `trace_runtime::tree`.
-    tracing_subscriber::fmt().with_target(true).init();
+    // Colours only on a terminal: piped to a file or `grep`, plain text.
+    tracing_subscriber::fmt()
+        .with_target(true)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+        .init();
     let rooms = handle(7).in_request("GET /users/7/rooms").await;
     println!("{rooms} rooms");
 }
