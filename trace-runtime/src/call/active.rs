@@ -49,21 +49,25 @@ pub(crate) enum Start {
 }
 
 impl ActiveCall {
-    /// Starts a call of `site` under `parent`, the current frame.
+    /// Starts a call of `site` under the current frame, which it returns
+    /// (the caller's frame) with the call.
     #[inline(always)]
-    pub(crate) fn traced(site: &'static Callsite, parent: Frame, how: Start) -> ActiveCall {
-        let metrics = CallMetrics::begin(site.metrics(), parent.site.map(Callsite::metrics));
-        let start = Instant::now();
-        let (frame, holder) = open(site, parent, start, matches!(how, Start::Async));
-        if let Start::Sync = how {
-            frame::replace(frame);
-        }
-        ActiveCall {
-            metrics: Some(metrics),
-            start,
-            frame,
-            holder,
-        }
+    pub(crate) fn traced(site: &'static Callsite, how: Start) -> (Frame, ActiveCall) {
+        frame::with_current(|parent, tree| {
+            let metrics = CallMetrics::begin(site.metrics(), parent.site.map(Callsite::metrics));
+            let start = Instant::now();
+            let (frame, holder) = open(site, parent, tree, start, matches!(how, Start::Async));
+            if let Start::Sync = how {
+                frame::replace(frame);
+            }
+            let call = ActiveCall {
+                metrics: Some(metrics),
+                start,
+                frame,
+                holder,
+            };
+            (parent, call)
+        })
     }
 
     /// Starts the root of a request named `name`; it becomes the current
@@ -81,9 +85,9 @@ impl ActiveCall {
 
     /// Starts what `opening` says, as an async call.
     #[inline(always)]
-    pub(crate) fn start_async(opening: Opening, parent: Frame) -> ActiveCall {
+    pub(crate) fn start_async(opening: Opening) -> ActiveCall {
         match opening {
-            Opening::Traced(site) => ActiveCall::traced(site, parent, Start::Async),
+            Opening::Traced(site) => ActiveCall::traced(site, Start::Async).1,
             Opening::Root(name) => ActiveCall::root(name),
         }
     }
@@ -152,11 +156,13 @@ fn root_frame(site: Option<&'static Callsite>, holder: Option<&TreeRef>) -> Fram
 }
 
 /// Where a starting call of `site` goes in a tree: its frame, and its hold
-/// on the tree if it takes one. Its caller is `parent`, the current frame.
+/// on the tree if it takes one. Its caller is `parent`, the current frame,
+/// whose tree is `tree`.
 #[inline]
 fn open(
     site: &'static Callsite,
     parent: Frame,
+    tree: Option<&LiveTree>,
     start: Instant,
     holds: bool,
 ) -> (Frame, Option<TreeRef>) {
@@ -167,23 +173,19 @@ fn open(
     if !crate::config::trees_enabled() {
         return (untracked, None);
     }
-    let child = frame::with_current(|current, tree| {
-        let tree = tree.filter(|_| std::ptr::eq(current.tree, parent.tree))?;
+    if let Some(tree) = tree {
         // `None`: delivered already (the caller is spawned work that
         // outlived its request), so this call starts a tree of its own.
-        let node = tree.open(parent.node, site, start)?;
-        let frame = Frame {
-            site: Some(site),
-            tree: parent.tree,
-            node,
-            detached: parent.detached,
-        };
-        Some((frame, holds.then(|| TreeRef::hold(tree, parent.detached))))
-    });
-    if let Some(child) = child {
-        return child;
-    }
-    if parent.tree.is_null() && parent.site.is_some() {
+        if let Some(node) = tree.open(parent.node, site, start) {
+            let frame = Frame {
+                site: Some(site),
+                tree: parent.tree,
+                node,
+                detached: parent.detached,
+            };
+            return (frame, holds.then(|| TreeRef::hold(tree, parent.detached)));
+        }
+    } else if parent.site.is_some() {
         // A caller without a tree has chosen not to collect one.
         return (untracked, None);
     }

@@ -200,7 +200,7 @@ impl<K> AsyncCall<K> {
     where
         K: Kind<T>,
     {
-        let active = ActiveCall::start_async(self.kind.opening(), frame::current());
+        let active = ActiveCall::start_async(self.kind.opening());
         self.phase = Phase::Running(Running {
             active,
             busy_nanos: 0,

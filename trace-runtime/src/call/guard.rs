@@ -76,10 +76,10 @@ impl SyncCall {
     /// traced function's stack frame.
     #[inline(never)]
     fn start(site: &'static Callsite, panicking_at_start: Option<bool>) -> CallGuard {
-        let parent = frame::current();
+        let (parent, active) = ActiveCall::traced(site, Start::Sync);
         CallGuard {
             call: Some(SyncCall {
-                active: ActiveCall::traced(site, parent, Start::Sync),
+                active,
                 parent,
                 panicking_at_start,
             }),

@@ -23,7 +23,7 @@ const _: () = assert!(std::mem::size_of::<CallMetrics>() == 2 * std::mem::size_o
 
 impl CallMetrics {
     /// Looks up the cached handles and counts the call as in flight.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn begin(site: &'static MetricSite, caller: Option<&'static MetricSite>) -> Self {
         match site.cached_metrics(recorder::current()) {
             Some(metrics) => {
