@@ -83,8 +83,10 @@ impl ActiveCall {
         }
     }
 
-    /// Starts what `opening` says, as an async call.
-    #[inline(always)]
+    /// Starts what `opening` says, as an async call. Out of line: the
+    /// future that calls it is generic, and this part need not be
+    /// compiled once per traced `async fn`.
+    #[inline(never)]
     pub(crate) fn start_async(opening: Opening) -> ActiveCall {
         match opening {
             Opening::Traced(site) => ActiveCall::traced(site, Start::Async).1,
@@ -134,6 +136,12 @@ impl ActiveCall {
                 }
             }),
         }
+    }
+
+    /// [`end`](Self::end), out of line for the generic async future.
+    #[inline(never)]
+    pub(crate) fn end_async(&self, end: Instant, busy_nanos: u64, outcome: Outcome) {
+        self.end(end, Some(busy_nanos), outcome);
     }
 
     /// Lets go of the call's tree: if this was its last attached holder, the

@@ -245,7 +245,7 @@ impl<K> AsyncCall<K> {
             return Poll::Pending;
         };
         let outcome = self.kind.outcome(&output);
-        run.active.end(now, Some(run.busy_nanos), outcome);
+        run.active.end_async(now, run.busy_nanos, outcome);
         self.phase.finish();
         Poll::Ready(output)
     }
@@ -263,7 +263,7 @@ impl Phase {
             if let Some(poll_start) = poll_start.filter(|_| run.active.in_tree()) {
                 run.busy_nanos += now.nanos_since(poll_start);
             }
-            run.active.end(now, Some(run.busy_nanos), outcome);
+            run.active.end_async(now, run.busy_nanos, outcome);
         }
         self.finish();
     }
