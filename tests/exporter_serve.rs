@@ -1,6 +1,6 @@
-//! `ExporterBuilder::serve()` on a free port: `/metrics` fetched over a raw
-//! TCP connection carries the traced calls in the Prometheus text format;
-//! other paths and methods get 404 and 405.
+//! `ExporterBuilder::serve()` on a free port: `/metrics` fetched over a TCP
+//! connection carries the traced calls in the Prometheus text format; other
+//! paths get 404, other methods 405 with `Allow`.
 #![warn(clippy::pedantic)]
 
 use std::io::{Read as _, Write as _};
@@ -28,23 +28,30 @@ fn metrics_addr() -> SocketAddr {
     })
 }
 
-/// Sends `request` and returns the status line, the headers and the body.
+/// Sends `request` (a request line and headers, ending in the blank line)
+/// with `Connection: close`, and returns the status line, the headers
+/// (names lower-cased) and the body.
 fn exchange(request: &str) -> (String, Vec<String>, String) {
     let mut stream = TcpStream::connect(metrics_addr()).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
-    stream.write_all(request.as_bytes()).unwrap();
+    let (line, rest) = request.split_once("\r\n").expect("a request line");
+    write!(stream, "{line}\r\nConnection: close\r\n{rest}").unwrap();
     let mut response = String::new();
-    // The server closes the connection after one response.
     stream.read_to_string(&mut response).unwrap();
     let (head, body) = response.split_once("\r\n\r\n").expect("a complete head");
-    let mut lines = head.split("\r\n").map(str::to_owned);
-    let status = lines.next().unwrap();
-    let headers: Vec<String> = lines.collect();
+    let mut lines = head.split("\r\n");
+    let status = lines.next().unwrap().to_owned();
+    let headers: Vec<String> = lines
+        .map(|h| match h.split_once(": ") {
+            Some((name, value)) => format!("{}: {value}", name.to_ascii_lowercase()),
+            None => h.to_owned(),
+        })
+        .collect();
     let length: usize = headers
         .iter()
-        .find_map(|h| h.strip_prefix("Content-Length: "))
+        .find_map(|h| h.strip_prefix("content-length: "))
         .expect("Content-Length header")
         .parse()
         .unwrap();
@@ -71,7 +78,7 @@ fn get_metrics_serves_the_calls_made_so_far() {
         exchange("GET /metrics HTTP/1.1\r\nHost: localhost\r\nAccept: */*\r\n\r\n");
     assert_eq!(status, "HTTP/1.1 200 OK");
     assert!(
-        headers.contains(&"Content-Type: text/plain; version=0.0.4; charset=utf-8".to_owned()),
+        headers.contains(&"content-type: text/plain; version=0.0.4; charset=utf-8".to_owned()),
         "{headers:?}"
     );
     let labels =
@@ -111,9 +118,13 @@ fn other_paths_are_not_found() {
 
 #[test]
 fn other_methods_are_not_allowed() {
-    let (status, _, body) = exchange("POST /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+    let (status, headers, body) = exchange("POST /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
     assert_eq!(status, "HTTP/1.1 405 Method Not Allowed");
-    assert_eq!(body, "GET only\n");
+    assert!(
+        headers.contains(&"allow: GET, HEAD".to_owned()),
+        "{headers:?}"
+    );
+    assert_eq!(body, "GET or HEAD only\n");
 }
 
 #[test]

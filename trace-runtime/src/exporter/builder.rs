@@ -1,12 +1,15 @@
 //! [`ExporterBuilder`]: validates the configuration, installs the Prometheus
 //! recorder, serves `/metrics` or returns a handle, and keeps upkeep running.
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
+#[cfg(feature = "serve")]
+use std::net::TcpListener;
 use std::time::Duration;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::exporter::error::ExportError;
+#[cfg(feature = "serve")]
 use crate::exporter::http;
 use crate::metrics::{handles, histogram, names, service};
 
@@ -131,11 +134,21 @@ impl ExporterBuilder {
     }
 
     /// Installs the recorder and serves `/metrics` on the listen address from
-    /// a background thread.
+    /// a background thread (cargo feature `serve`, on by default).
+    ///
+    /// The server is hyper's HTTP/1.1 on a single-threaded tokio runtime of
+    /// its own, one task per connection, so slow or idle clients do not
+    /// hold a scrape back. Its limits: 5 s to send a request head, 16 KiB
+    /// for the head (longer ones get `431`), 60 s per connection, 64
+    /// connections served at once (more wait in the listen backlog), and a
+    /// failing `accept` (out of file descriptors) backs off up to a second.
+    /// `GET` and `HEAD /metrics` answer `200`, other paths `404`, other
+    /// methods `405` with `Allow: GET, HEAD`.
     ///
     /// # Errors
     /// [`ExportError`] for an unparsable or unavailable address, invalid
     /// buckets, an empty service name, or an already installed recorder.
+    #[cfg(feature = "serve")]
     pub fn serve(self) -> Result<Exporter, ExportError> {
         let prometheus = self.validate()?;
         let addr: SocketAddr =
@@ -152,7 +165,12 @@ impl ExporterBuilder {
         let serving = handle.clone();
         std::thread::Builder::new()
             .name("trace-runtime-metrics".to_owned())
-            .spawn(move || http::serve(&listener, &|| render(&serving)))
+            .spawn(move || {
+                // The listener is bound; nothing else can fail before the
+                // server runs but the runtime's creation, which only a
+                // resource-starved process sees.
+                let _ = http::serve(listener, move || render(&serving));
+            })
             .map_err(ExportError::Thread)?;
         Ok(Exporter { handle, local_addr })
     }

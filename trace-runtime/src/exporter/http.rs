@@ -1,57 +1,113 @@
-//! A minimal blocking HTTP/1.1 server for `GET /metrics`, on its own thread.
+//! `/metrics` over HTTP/1.1: hyper on a thread of its own, with a
+//! single-threaded tokio runtime, one task per connection.
 //!
-//! Scrapes are rare and small, so one thread serving one connection at a time
-//! (with short timeouts, so a stalled client cannot block it for long) is all
-//! `/metrics` needs, and it keeps an HTTP stack out of the dependency tree.
+//! Limits, so that no client can hold a scrape back or grow the process:
+//! a connection has [`HEAD_TIMEOUT`] to send each request head and
+//! [`CONNECTION_TIMEOUT`] in all; a head is at most [`MAX_HEAD`] bytes
+//! (hyper answers `431` past it); at most [`MAX_CONNECTIONS`] are served at
+//! once (more wait in the listen backlog); a failing `accept` (out of file
+//! descriptors, say) backs off up to a second instead of spinning.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
+use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 
-const TIMEOUT: Duration = Duration::from_secs(5);
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{HeaderValue, ALLOW, CONTENT_TYPE};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 
-/// Serves `GET /metrics` on `listener`, with the text `metrics_text` returns,
-/// until the process exits.
-pub(crate) fn serve(listener: &TcpListener, metrics_text: &impl Fn() -> String) {
-    for stream in listener.incoming() {
-        let Ok(stream) = stream else { continue };
-        // A failed exchange concerns only that client.
-        let _ = respond(stream, metrics_text);
-    }
+/// How long a client may take to send one request head.
+pub(crate) const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long one connection may stay open, whatever it does.
+pub(crate) const CONNECTION_TIMEOUT: Duration = Duration::from_secs(60);
+/// The largest request head read, in bytes.
+pub(crate) const MAX_HEAD: usize = 16 * 1024;
+/// Connections served at once.
+pub(crate) const MAX_CONNECTIONS: usize = 64;
+
+/// The content type of the Prometheus text format.
+pub(crate) const CONTENT_TYPE_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// Serves `GET /metrics` (and `HEAD`) on `listener`, with the text
+/// `metrics_text` returns, until the process exits.
+pub(crate) fn serve(
+    listener: std::net::TcpListener,
+    metrics_text: impl Fn() -> String + Send + Sync + 'static,
+) -> std::io::Result<()> {
+    listener.set_nonblocking(true)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .enable_time()
+        .build()?;
+    let metrics_text = Arc::new(metrics_text);
+    runtime.block_on(async move {
+        let listener = TcpListener::from_std(listener)?;
+        let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+        let mut backoff = Duration::from_millis(5);
+        loop {
+            let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
+                return Ok(());
+            };
+            let Ok((stream, _)) = listener.accept().await else {
+                // Out of file descriptors, or a connection reset before it
+                // was accepted: wait, then try again.
+                drop(permit);
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(1));
+                continue;
+            };
+            backoff = Duration::from_millis(5);
+            let metrics_text = Arc::clone(&metrics_text);
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |request| {
+                    let metrics_text = Arc::clone(&metrics_text);
+                    async move { Ok::<_, Infallible>(respond(&request, &*metrics_text)) }
+                });
+                let connection = hyper::server::conn::http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(HEAD_TIMEOUT)
+                    .max_buf_size(MAX_HEAD)
+                    .serve_connection(TokioIo::new(stream), service);
+                // A failed or timed-out exchange concerns only that client.
+                let _ = tokio::time::timeout(CONNECTION_TIMEOUT, connection).await;
+                drop(permit);
+            });
+        }
+    })
 }
 
-fn respond(stream: TcpStream, metrics_text: &impl Fn() -> String) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(TIMEOUT))?;
-    stream.set_write_timeout(Some(TIMEOUT))?;
-    let mut reader = BufReader::new(stream);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
-    // Drain the headers up to the blank line.
-    let mut line = String::new();
-    while reader.read_line(&mut line)? > 2 {
-        line.clear();
-    }
-    let mut parts = request_line.split_whitespace();
-    let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    let path = path.split('?').next().unwrap_or("");
-    let (status, content_type, body) = match (method, path) {
-        ("GET", "/metrics") => (
-            "200 OK",
-            "text/plain; version=0.0.4; charset=utf-8",
-            metrics_text(),
-        ),
-        ("GET", _) => ("404 Not Found", "text/plain", "try /metrics\n".to_owned()),
+/// The response to one request.
+fn respond(
+    request: &Request<Incoming>,
+    metrics_text: &dyn Fn() -> String,
+) -> Response<Full<Bytes>> {
+    let is_metrics = request.uri().path() == "/metrics";
+    let (status, body) = match *request.method() {
+        Method::GET | Method::HEAD if is_metrics => (StatusCode::OK, metrics_text()),
+        Method::GET | Method::HEAD => (StatusCode::NOT_FOUND, "try /metrics\n".to_owned()),
         _ => (
-            "405 Method Not Allowed",
-            "text/plain",
-            "GET only\n".to_owned(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "GET or HEAD only\n".to_owned(),
         ),
     };
-    let mut stream = reader.into_inner();
-    write!(
-        stream,
-        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )?;
-    stream.flush()
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    let content_type = if status == StatusCode::OK {
+        CONTENT_TYPE_TEXT
+    } else {
+        "text/plain; charset=utf-8"
+    };
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if status == StatusCode::METHOD_NOT_ALLOWED {
+        response
+            .headers_mut()
+            .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
+    }
+    response
 }

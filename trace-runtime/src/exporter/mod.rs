@@ -4,6 +4,7 @@
 
 mod builder;
 mod error;
+#[cfg(feature = "serve")]
 mod http;
 
 pub use builder::{Exporter, ExporterBuilder, DEFAULT_LISTEN, DEFAULT_UPKEEP};
