@@ -213,6 +213,34 @@ fn validation_runs_before_the_address_is_bound() {
 }
 
 #[test]
+fn invalid_buckets_for_other_histograms_name_their_suffix() {
+    let err = ExporterBuilder::new()
+        .histogram_buckets("_request_seconds", &[0.5, 0.1])
+        .install()
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            ExportError::InvalidHistogramBuckets { suffix, bound: Some((1, _)) }
+                if suffix == "_request_seconds"
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "histogram bucket 1 (0.1) for `*_request_seconds` is invalid: bounds must be finite, positive and strictly increasing"
+    );
+    let err = ExporterBuilder::new()
+        .histogram_buckets("_bytes", &[])
+        .install()
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "histogram buckets for `*_bytes` are empty: give at least one upper bound"
+    );
+}
+
+#[test]
 fn no_failure_installed_a_recorder() {
     // The other tests of this binary only ever fail before installing, so
     // they cannot interfere with this one, whichever order they run in.

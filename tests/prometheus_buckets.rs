@@ -1,6 +1,7 @@
 //! Custom buckets from `ExporterBuilder::buckets` shape the rendered
 //! `function_calls_duration_seconds` histogram: its `le` bounds, which
-//! bucket each call lands in, and an exact `_sum`.
+//! bucket each call lands in, and an exact `_sum`; those from
+//! `histogram_buckets` make other code's histograms real histograms.
 #![warn(clippy::pedantic)]
 
 use std::time::Duration;
@@ -42,12 +43,34 @@ fn configured_buckets_decide_where_each_call_lands() {
     let exporter = ExporterBuilder::new()
         .service_name("buckets-svc")
         .buckets(&[0.02, 10.0])
+        .histogram_buckets("_request_seconds", &[0.1, 1.0])
         .install()
         .expect("the only recorder of this test binary");
     assert_eq!(buckets_fast(), 1);
     assert_eq!(buckets_fast(), 1);
     buckets_slow();
+    // Recorded by other code through the facade: a histogram by its suffix,
+    // a summary without one.
+    metrics::histogram!("user_request_seconds", "route" => "/x").record(0.5);
+    metrics::histogram!("user_other_seconds").record(0.5);
     let text = exporter.render();
+    assert_eq!(
+        prometheus::buckets(&text, "user_request_seconds", "route=\"/x\""),
+        [
+            ("0.1".to_owned(), 0),
+            ("1".to_owned(), 1),
+            ("+Inf".to_owned(), 1)
+        ],
+        "{text}"
+    );
+    assert!(
+        text.contains("# TYPE user_request_seconds histogram\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("# TYPE user_other_seconds summary\n"),
+        "{text}"
+    );
     let expect = |pairs: [(&str, u64); 3]| -> Vec<(String, u64)> {
         pairs.iter().map(|(le, n)| ((*le).to_owned(), *n)).collect()
     };

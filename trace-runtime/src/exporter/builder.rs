@@ -44,6 +44,8 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:9000";
 pub struct ExporterBuilder {
     listen: String,
     buckets: Vec<f64>,
+    /// Buckets of other code's histograms, by name suffix.
+    other_buckets: Vec<(String, Vec<f64>)>,
     service_name: Option<String>,
     version: String,
     upkeep: Duration,
@@ -88,6 +90,7 @@ impl ExporterBuilder {
         ExporterBuilder {
             listen: DEFAULT_LISTEN.to_owned(),
             buckets: names::DEFAULT_BUCKETS.to_vec(),
+            other_buckets: Vec::new(),
             service_name: None,
             version: String::new(),
             upkeep: DEFAULT_UPKEEP,
@@ -106,6 +109,23 @@ impl ExporterBuilder {
     #[must_use]
     pub fn buckets(mut self, bounds: &[f64]) -> Self {
         self.buckets = bounds.to_vec();
+        self
+    }
+
+    /// Upper bounds, in seconds (or the histogram's unit), of histograms
+    /// that other code records through the `metrics` facade (yours, or an
+    /// HTTP layer's) whose name ends with `suffix`: they are rendered as
+    /// Prometheus histograms with these buckets instead of summaries. Same
+    /// rules as [`buckets`](Self::buckets); may be called once per suffix.
+    ///
+    /// ```
+    /// let builder = trace_runtime::ExporterBuilder::new()
+    ///     .histogram_buckets("_request_duration_seconds", &[0.005, 0.05, 0.5, 5.0]);
+    /// # let _ = builder;
+    /// ```
+    #[must_use]
+    pub fn histogram_buckets(mut self, suffix: impl Into<String>, bounds: &[f64]) -> Self {
+        self.other_buckets.push((suffix.into(), bounds.to_vec()));
         self
     }
 
@@ -191,14 +211,15 @@ impl ExporterBuilder {
     }
 
     fn validate(&self) -> Result<PrometheusBuilder, ExportError> {
-        if self.buckets.is_empty() {
-            return Err(ExportError::EmptyBuckets);
-        }
-        for (index, &value) in self.buckets.iter().enumerate() {
-            let increasing = index == 0 || value > self.buckets[index - 1];
-            if !value.is_finite() || value <= 0.0 || !increasing {
-                return Err(ExportError::InvalidBucket { index, value });
-            }
+        check_bounds(&self.buckets).map_err(|bound| match bound {
+            None => ExportError::EmptyBuckets,
+            Some((index, value)) => ExportError::InvalidBucket { index, value },
+        })?;
+        for (suffix, bounds) in &self.other_buckets {
+            check_bounds(bounds).map_err(|bound| ExportError::InvalidHistogramBuckets {
+                suffix: suffix.clone(),
+                bound,
+            })?;
         }
         if self
             .service_name
@@ -207,12 +228,21 @@ impl ExporterBuilder {
         {
             return Err(ExportError::EmptyServiceName);
         }
-        PrometheusBuilder::new()
+        let mut prometheus = PrometheusBuilder::new()
             .set_buckets_for_metric(
                 Matcher::Full(names::DURATION_SECONDS.to_owned()),
                 &self.buckets,
             )
-            .map_err(|_| ExportError::EmptyBuckets)
+            .map_err(|_| ExportError::EmptyBuckets)?;
+        for (suffix, bounds) in &self.other_buckets {
+            prometheus = prometheus
+                .set_buckets_for_metric(Matcher::Suffix(suffix.clone()), bounds)
+                .map_err(|_| ExportError::InvalidHistogramBuckets {
+                    suffix: suffix.clone(),
+                    bound: None,
+                })?;
+        }
+        Ok(prometheus)
     }
 
     fn install_recorder(
@@ -246,6 +276,21 @@ impl ExporterBuilder {
             .map_err(ExportError::Thread)?;
         Ok(handle)
     }
+}
+
+/// `Err(None)` for no bounds, `Err(Some((index, bound)))` for the first bound
+/// that is not finite and positive, or not larger than the one before it.
+fn check_bounds(bounds: &[f64]) -> Result<(), Option<(usize, f64)>> {
+    if bounds.is_empty() {
+        return Err(None);
+    }
+    for (index, &value) in bounds.iter().enumerate() {
+        let increasing = index == 0 || value > bounds[index - 1];
+        if !value.is_finite() || value <= 0.0 || !increasing {
+            return Err(Some((index, value)));
+        }
+    }
+    Ok(())
 }
 
 /// The metrics text, with per-thread counts published first.

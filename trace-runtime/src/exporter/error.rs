@@ -38,6 +38,15 @@ pub enum ExportError {
         /// The offending bound.
         value: f64,
     },
+    /// The buckets given with
+    /// [`histogram_buckets`](crate::ExporterBuilder::histogram_buckets) for
+    /// `suffix` are empty (`bound: None`) or have an invalid bound.
+    InvalidHistogramBuckets {
+        /// The histogram name suffix they were given for.
+        suffix: String,
+        /// Position and value of the first offending bound.
+        bound: Option<(usize, f64)>,
+    },
     /// The service name is empty.
     EmptyServiceName,
     /// A global `metrics` recorder was installed before; there can only be one.
@@ -75,6 +84,17 @@ impl fmt::Display for ExportError {
                 };
                 write!(f, "histogram bucket {index} ({value}) is invalid: {rule}")
             }
+            ExportError::InvalidHistogramBuckets { suffix, bound: None } => write!(
+                f,
+                "histogram buckets for `*{suffix}` are empty: give at least one upper bound"
+            ),
+            ExportError::InvalidHistogramBuckets {
+                suffix,
+                bound: Some((index, value)),
+            } => write!(
+                f,
+                "histogram bucket {index} ({value}) for `*{suffix}` is invalid: bounds must be finite, positive and strictly increasing"
+            ),
             ExportError::EmptyServiceName => write!(
                 f,
                 "service name is empty: pass a non-empty name to `.service_name(...)` or leave it unset"
