@@ -14,8 +14,6 @@ use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
 use futures::FutureExt as _;
-use metrics_util::debugging::{DebugValue, DebuggingRecorder};
-use metrics_util::MetricKind;
 use tokio::sync::oneshot;
 use tokio::task::yield_now;
 use trace_runtime::{trace, tree::CallNode, Outcome, TraceFutureExt as _};
@@ -221,11 +219,7 @@ fn expected_calls() -> BTreeMap<(String, String), u64> {
 
 #[test]
 fn cancelled_panicking_and_failing_calls_are_counted_and_traced_exactly() {
-    let recorder = DebuggingRecorder::new();
-    let snapshotter = recorder.snapshotter();
-    recorder
-        .install()
-        .expect("the only global recorder of this binary");
+    trace_suite::metrics::install_global();
     capture_trees();
     let quiet = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -279,32 +273,24 @@ fn cancelled_panicking_and_failing_calls_are_counted_and_traced_exactly() {
         );
     }
 
+    let recorded = trace_suite::metrics::global();
+    let label = |labels: &trace_suite::snapshot::Labels, name: &str| {
+        labels.get(name).cloned().unwrap_or_default()
+    };
     let mut calls = BTreeMap::new();
-    let mut in_flight = BTreeMap::new();
-    for (key, _, _, value) in snapshotter.snapshot().into_vec() {
-        let (kind, key) = key.into_parts();
-        let label = |name: &str| {
-            key.labels()
-                .find(|l| l.key() == name)
-                .map(|l| l.value().to_owned())
-                .unwrap_or_default()
-        };
-        let function = label("function");
-        if !function.starts_with("sc_") {
-            continue;
+    for ((name, labels), n) in &recorded.counters {
+        let function = label(labels, "function");
+        if name == "function_calls_total" && function.starts_with("sc_") {
+            *calls
+                .entry((function, label(labels, "result")))
+                .or_insert(0) += n;
         }
-        match (kind, value) {
-            (MetricKind::Counter, DebugValue::Counter(n))
-                if key.name() == "function_calls_total" =>
-            {
-                *calls.entry((function, label("result"))).or_insert(0) += n;
-            }
-            (MetricKind::Gauge, DebugValue::Gauge(v))
-                if key.name() == "function_calls_concurrent" =>
-            {
-                *in_flight.entry(function).or_insert(0.0) += v.into_inner();
-            }
-            _ => {}
+    }
+    let mut in_flight = BTreeMap::new();
+    for ((name, labels), value) in &recorded.gauges {
+        let function = label(labels, "function");
+        if name == "function_calls_concurrent" && function.starts_with("sc_") {
+            *in_flight.entry(function).or_insert(0.0) += value;
         }
     }
     calls.retain(|_, n| *n > 0);
