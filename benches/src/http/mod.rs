@@ -21,8 +21,13 @@ pub enum HttpPeer {
     AxumPrometheus,
     /// tower-http's `TraceLayer::new_for_http()` under tracing-tree.
     TraceLayerTree,
-    /// This project's HTTP layer: a call tree and HTTP metrics per request.
+    /// This project's HTTP layer: a call tree (rendered and logged) and
+    /// HTTP metrics per request.
     Ours,
+    /// Same layer, the tree delivered to a no-op sink, not logged.
+    OursDelivered,
+    /// Same layer with trees switched off: HTTP metrics only.
+    OursMetricsOnly,
 }
 
 /// Requests a child served, by answer: `200`, then `404`.
@@ -43,11 +48,13 @@ impl Served {
 
 impl HttpPeer {
     /// Every contender, baseline first, in table order.
-    pub const ALL: [HttpPeer; 4] = [
+    pub const ALL: [HttpPeer; 6] = [
         HttpPeer::Bare,
         HttpPeer::AxumPrometheus,
         HttpPeer::TraceLayerTree,
         HttpPeer::Ours,
+        HttpPeer::OursDelivered,
+        HttpPeer::OursMetricsOnly,
     ];
 
     /// The command-line name.
@@ -57,6 +64,8 @@ impl HttpPeer {
             HttpPeer::AxumPrometheus => "axum-prometheus",
             HttpPeer::TraceLayerTree => "trace-layer-tree",
             HttpPeer::Ours => "ours",
+            HttpPeer::OursDelivered => "ours-delivered",
+            HttpPeer::OursMetricsOnly => "ours-metrics",
         }
     }
 
@@ -73,7 +82,16 @@ impl HttpPeer {
             HttpPeer::TraceLayerTree => {
                 "tower-http TraceLayer::new_for_http() + tracing-tree (to a counting sink)"
             }
-            HttpPeer::Ours => ours::LABEL,
+            HttpPeer::Ours => {
+                "trace-runtime http::TraceLayer: tree + HTTP metrics, tree logged by a fmt layer \
+                 (to a counting sink)"
+            }
+            HttpPeer::OursDelivered => {
+                "trace-runtime http::TraceLayer, tree to a no-op sink, not logged (not a goal)"
+            }
+            HttpPeer::OursMetricsOnly => {
+                "trace-runtime http::TraceLayer, trees off: HTTP metrics only (not a goal)"
+            }
         }
     }
 
@@ -84,7 +102,9 @@ impl HttpPeer {
             HttpPeer::Bare => app::router(),
             HttpPeer::AxumPrometheus => axum_prometheus::router(),
             HttpPeer::TraceLayerTree => tower_trace::setup(),
-            HttpPeer::Ours => ours::setup(),
+            HttpPeer::Ours => ours::setup(ours::Mode::Logged),
+            HttpPeer::OursDelivered => ours::setup(ours::Mode::Delivered),
+            HttpPeer::OursMetricsOnly => ours::setup(ours::Mode::MetricsOnly),
         }
     }
 
@@ -96,7 +116,9 @@ impl HttpPeer {
             HttpPeer::Bare => Ok(()),
             HttpPeer::AxumPrometheus => axum_prometheus::check(metrics, served),
             HttpPeer::TraceLayerTree => tower_trace::check(served),
-            HttpPeer::Ours => ours::check(metrics, served),
+            HttpPeer::Ours => ours::check(ours::Mode::Logged, metrics, served),
+            HttpPeer::OursDelivered => ours::check(ours::Mode::Delivered, metrics, served),
+            HttpPeer::OursMetricsOnly => ours::check(ours::Mode::MetricsOnly, metrics, served),
         }
     }
 }
