@@ -49,6 +49,8 @@ pub struct ExporterBuilder {
     /// Buckets of other code's histograms, by name suffix.
     other_buckets: Vec<(String, Vec<f64>)>,
     service_name: Option<String>,
+    /// The service name when none is set and `OTEL_SERVICE_NAME` is unset.
+    package: Option<String>,
     version: String,
     upkeep: Duration,
     global_labels: Vec<(String, String)>,
@@ -118,6 +120,7 @@ impl ExporterBuilder {
             buckets: names::DEFAULT_BUCKETS.to_vec(),
             other_buckets: Vec::new(),
             service_name: None,
+            package: None,
             version: String::new(),
             upkeep: DEFAULT_UPKEEP,
             global_labels: Vec::new(),
@@ -191,6 +194,26 @@ impl ExporterBuilder {
     #[must_use]
     pub fn before_render(mut self, hook: impl Fn() + Send + Sync + 'static) -> Self {
         self.hooks.0.push(Arc::new(hook));
+        self
+    }
+
+    /// The package the service is built from: `name` is the service name
+    /// unless [`service_name`](Self::service_name) or `OTEL_SERVICE_NAME`
+    /// says otherwise, `version` the `version` of `build_info` unless
+    /// [`version`](Self::version) does. [`exporter_builder!`](crate::exporter_builder)
+    /// passes the calling package's.
+    ///
+    /// ```
+    /// let builder = trace_runtime::ExporterBuilder::new()
+    ///     .package(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"));
+    /// # let _ = builder;
+    /// ```
+    #[must_use]
+    pub fn package(mut self, name: impl Into<String>, version: impl Into<String>) -> Self {
+        self.package = Some(name.into());
+        if self.version.is_empty() {
+            self.version = version.into();
+        }
         self
     }
 
@@ -332,11 +355,11 @@ impl ExporterBuilder {
     fn global_labels(&self) -> Vec<(String, String)> {
         let mut labels = self.global_labels.clone();
         if !labels.iter().any(|(name, _)| name == "service_name") {
-            let name = self.service_name.clone();
-            labels.push((
-                "service_name".to_owned(),
-                name.unwrap_or_else(|| service::resolve(None)),
-            ));
+            let name = (self.service_name.clone())
+                .or_else(service::from_env)
+                .or_else(|| self.package.clone())
+                .unwrap_or_else(|| service::UNKNOWN.to_owned());
+            labels.push(("service_name".to_owned(), name));
         }
         labels
     }
@@ -358,6 +381,9 @@ impl ExporterBuilder {
             handles::set_global_labels(self.global_labels());
             if let Some(name) = &self.service_name {
                 service::set(name.clone());
+            }
+            if let Some(package) = &self.package {
+                service::set_package(package.clone());
             }
             Ok(())
         })?;
