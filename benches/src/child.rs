@@ -45,17 +45,33 @@ fn per_request_ns(total: Duration, requests: u64) -> f64 {
     total.as_nanos() as f64 / requests as f64
 }
 
+/// Panics with the contender's message unless it did exactly its work
+/// for `requests` requests (see [`Peer::check`]).
+fn check(peer: Peer, metrics: &str, requests: u64) {
+    if let Err(why) = peer.check(metrics, requests) {
+        panic!("{} did not do its work: {why}", peer.key());
+    }
+}
+
 /// Wall time on the calling thread and CPU time of the whole process per
-/// request, in nanoseconds, and the number of call counters the contender
-/// filled. The CPU window also covers flushing the contender's collector and
-/// draining the recorder's histogram samples.
-pub fn measure(peer: Peer, variant: Variant, window: Duration) -> [f64; 3] {
+/// request, in nanoseconds, of the one-site workload or (`sites`) of the
+/// distinct-call-sites one. The CPU window also covers flushing the
+/// contender's collector and draining the recorder's histogram samples.
+/// Panics when the contender's check fails.
+pub fn measure(peer: Peer, variant: Variant, window: Duration, sites: bool) -> [f64; 2] {
     let exporter = recorder::install();
     peer.setup();
-    let request = peer.request(variant);
-    let (rate, _) = calibrate(request, window / 3);
+    let request = if sites {
+        peer.sites_request(variant)
+            .unwrap_or_else(|| panic!("{} has no distinct-sites workload", peer.key()))
+    } else {
+        peer.request(variant)
+    };
+    let (rate, warm_up) = calibrate(request, window / 3);
     peer.flush();
-    black_box(recorder::drain(&exporter));
+    // Renders the metrics, which folds every queued histogram sample into
+    // its buckets: the warm-up's deferred work stays out of the window.
+    black_box(exporter.render());
     let requests = requests_for(window, rate);
 
     let cpu_start = probe::process_cpu();
@@ -65,32 +81,33 @@ pub fn measure(peer: Peer, variant: Variant, window: Duration) -> [f64; 3] {
     }
     let wall = start.elapsed();
     peer.flush();
-    let series = recorder::drain(&exporter);
+    let metrics = exporter.render();
     let cpu = probe::process_cpu() - cpu_start;
 
-    #[allow(clippy::cast_precision_loss)]
-    let series = series as f64;
+    check(peer, &metrics, warm_up + requests);
     [
         per_request_ns(wall, requests),
         per_request_ns(cpu, requests),
-        series,
     ]
 }
 
 /// Growth of the resident set and of its peak, in bytes, over
 /// [`MEMORY_CALLS`] traced calls (sync) with nobody scraping or flushing.
 pub fn memory(peer: Peer) -> [f64; 2] {
-    let _exporter = recorder::install();
+    let exporter = recorder::install();
     peer.setup();
     let request = peer.request(Variant::Sync);
     for i in 0..1_000 {
         black_box(request(black_box(i)));
     }
     let (rss_before, _) = probe::rss();
-    for i in 0..MEMORY_CALLS.div_ceil(CALLS_PER_REQUEST) {
+    let requests = MEMORY_CALLS.div_ceil(CALLS_PER_REQUEST);
+    for i in 0..requests {
         black_box(request(black_box(i)));
     }
     let (rss_after, peak) = probe::rss();
+    peer.flush();
+    check(peer, &exporter.render(), 1_000 + requests);
     #[allow(clippy::cast_precision_loss)]
     let growth = [
         rss_after as f64 - rss_before as f64,
@@ -108,8 +125,9 @@ pub fn contention(peer: Peer, threads: usize, window: Duration) -> [f64; 3] {
     let exporter = recorder::install();
     peer.setup();
     let request = peer.request(Variant::Sync);
-    let requests = requests_for(window, calibrate(request, window / 3).0);
-    black_box(recorder::drain(&exporter));
+    let (rate, warm_up) = calibrate(request, window / 3);
+    let requests = requests_for(window, rate);
+    black_box(exporter.render());
     let barrier = Barrier::new(threads + 1);
     let mut cpu_start = Duration::ZERO;
     let walls: Vec<Duration> = std::thread::scope(|scope| {
@@ -136,6 +154,12 @@ pub fn contention(peer: Peer, threads: usize, window: Duration) -> [f64; 3] {
             .collect()
     });
     let cpu = probe::process_cpu() - cpu_start;
+    peer.flush();
+    check(
+        peer,
+        &exporter.render(),
+        warm_up + (1_000 + requests) * threads as u64,
+    );
     let total: Duration = walls.iter().sum();
     let calls = requests * threads as u64;
     let longest = walls.iter().max().copied().unwrap_or_default();

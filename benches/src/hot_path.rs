@@ -2,11 +2,16 @@
 //! this project's workload (111 traced calls per request) in one mode for N
 //! requests and prints the time per traced call.
 //!
-//! `hot_path-<hash> [full|metrics|off|bare] [requests] [sync|async]`; `bare`
+//! `hot_path-<hash> [logged|full|metrics|off|bare] [requests] [sync|async]`:
+//! `logged` is the default path (trees rendered and logged by a fmt
+//! subscriber to a counting sink), `full` trees built and delivered to a
+//! sink, not rendered; `bare`
 //! runs the same functions without the attribute, the baseline the other
 //! modes' counts are compared with. Under `cargo bench` it runs 20 000 sync
 //! requests in full mode.
 
+mod check;
+mod counting;
 mod exec;
 #[path = "peer/none.rs"]
 mod none;
@@ -25,11 +30,12 @@ fn main() {
         .collect();
     let arg = |i: usize, default: &'static str| args.get(i).map_or(default, String::as_str);
     let (mode, bare) = match arg(0, "full") {
-        "full" => (ours::Mode::Full, false),
+        "logged" => (ours::Mode::Logged, false),
+        "full" => (ours::Mode::Built, false),
         "metrics" => (ours::Mode::MetricsOnly, false),
         "off" => (ours::Mode::Off, false),
         "bare" => (ours::Mode::Off, true),
-        other => panic!("unknown mode {other}: full, metrics, off or bare"),
+        other => panic!("unknown mode {other}: logged, full, metrics, off or bare"),
     };
     let requests: u64 = arg(1, "20000").parse().expect("a request count");
     let request: fn(u64) -> u64 = match (arg(2, "sync"), bare) {
@@ -49,7 +55,13 @@ fn main() {
         black_box(request(black_box(i)));
     }
     let wall = start.elapsed();
-    std::hint::black_box(recorder::drain(&exporter));
+    let metrics = exporter.render();
+    if !bare {
+        let done = 100 + requests;
+        if let Err(why) = ours::check(mode, &metrics, done, done * workload::CALLS_PER_REQUEST) {
+            panic!("trace-runtime {mode:?} did not do its work: {why}");
+        }
+    }
     #[allow(clippy::cast_precision_loss)]
     let per_call = wall.as_nanos() as f64 / (requests * workload::CALLS_PER_REQUEST) as f64;
     let mode = if bare {

@@ -1,22 +1,27 @@
 //! `cargo bench -p trace-benches --bench peers`: this project against its
 //! peers on the same workload in one run. Prints the per-call overhead table
-//! (wall and all-in CPU, sync and async), memory, contention, compile-time
-//! and per-HTTP-request figures, and the goals they meet.
+//! (wall and all-in CPU, sync and async), distinct call sites, rendering
+//! scaling, memory, contention, compile-time and per-HTTP-request figures,
+//! and the goals they meet.
 //!
 //! Options (after `--`): `--rounds N` (default 5), `--window-ms N` (measured
 //! window per child, default 300), `--quick` (2 rounds of 100 ms, no memory
 //! or compile-time test), `--skip-memory`, `--skip-contention`,
-//! `--skip-compile-time`, `--skip-http`, and `--only SECTIONS` to run only
-//! the comma-separated sections named (`overhead`, `memory`, `contention`,
-//! `compile-time`, `http`), e.g. `--only http`.
+//! `--skip-compile-time`, `--skip-http`, `--skip-sites`, `--skip-render`,
+//! and `--only SECTIONS` to run only the comma-separated sections named
+//! (`overhead`, `sites`, `render`, `memory`, `contention`, `compile-time`,
+//! `http`), e.g. `--only http`.
 
+mod check;
 mod child;
 mod compile_time;
+mod counting;
 mod exec;
 mod http;
 mod peer;
 mod probe;
 mod recorder;
+mod render;
 mod report;
 mod runner;
 mod workload;
@@ -41,6 +46,8 @@ fn main() {
     let overheads = settings.overhead.then(|| runner::overheads(&settings));
     let memory = settings.memory.then(runner::memory);
     let contention = settings.contention.then(|| runner::contention(&settings));
+    let sites = settings.sites.then(|| runner::sites(&settings));
+    let render = settings.render.then(|| runner::render(&settings));
     let http = settings.http.then(|| runner::http_overheads(&settings));
     let compile = settings.compile_time.then(|| {
         eprintln!("compile time: dev, then release");
@@ -56,6 +63,12 @@ fn main() {
     if let Some(results) = &overheads {
         report::overheads(results);
     }
+    if let Some(rows) = &sites {
+        report::sites(rows);
+    }
+    if let Some(figures) = &render {
+        report::render(figures);
+    }
     if let Some(rows) = &memory {
         report::memory(rows);
     }
@@ -68,17 +81,27 @@ fn main() {
     if let Some(profiles) = &compile {
         report::compile_time(profiles);
     }
-    report::goals(
-        overheads.as_ref(),
-        memory.as_deref(),
-        contention.as_deref(),
-        compile.as_ref(),
-        http.as_ref(),
-    );
+    report::goals(&report::Results {
+        overheads: overheads.as_ref(),
+        sites: sites.as_deref(),
+        render: render.as_ref(),
+        memory: memory.as_deref(),
+        contention: contention.as_deref(),
+        compile: compile.as_ref(),
+        http: http.as_ref(),
+    });
 }
 
 /// The sections `--only` can name.
-const SECTIONS: [&str; 5] = ["overhead", "memory", "contention", "compile-time", "http"];
+const SECTIONS: [&str; 7] = [
+    "overhead",
+    "sites",
+    "render",
+    "memory",
+    "contention",
+    "compile-time",
+    "http",
+];
 
 fn parse(args: &[String]) -> Settings {
     let mut settings = Settings {
@@ -89,6 +112,8 @@ fn parse(args: &[String]) -> Settings {
         compile_time: true,
         overhead: true,
         http: true,
+        sites: true,
+        render: true,
     };
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -110,6 +135,8 @@ fn parse(args: &[String]) -> Settings {
             "--skip-contention" => settings.contention = false,
             "--skip-compile-time" => settings.compile_time = false,
             "--skip-http" => settings.http = false,
+            "--skip-sites" => settings.sites = false,
+            "--skip-render" => settings.render = false,
             "--only" => {
                 let list = args.next().expect("--only needs a list of sections");
                 let only: Vec<&str> = list.split(',').collect();
@@ -126,6 +153,8 @@ fn parse(args: &[String]) -> Settings {
                 settings.contention = wanted("contention");
                 settings.compile_time = wanted("compile-time");
                 settings.http = wanted("http");
+                settings.sites = wanted("sites");
+                settings.render = wanted("render");
             }
             other => panic!("unknown option {other}; see the top of benches/src/peers.rs"),
         }
@@ -143,11 +172,20 @@ fn run_child(args: &[String]) {
         print_numbers(&child::measure_http(peer, millis(2)));
         return;
     }
+    if arg(0) == "render" {
+        print_numbers(&render::measure(millis(1)));
+        return;
+    }
     let peer = Peer::from_key(arg(1)).unwrap_or_else(|| panic!("unknown peer {}", arg(1)));
     let numbers: Vec<f64> = match arg(0) {
         "measure" => {
             let variant = Variant::from_key(arg(2)).expect("sync or async");
-            child::measure(peer, variant, millis(3)).to_vec()
+            let sites = match arg(4) {
+                "" => false,
+                "sites" => true,
+                other => panic!("unknown workload {other}"),
+            };
+            child::measure(peer, variant, millis(3), sites).to_vec()
         }
         "memory" => child::memory(peer).to_vec(),
         "contention" => {

@@ -4,7 +4,8 @@
 use crate::compile_time::{CompileTime, ATTRIBUTES};
 use crate::http::{app, HttpPeer};
 use crate::peer::Peer;
-use crate::runner::{Contention, HttpOverheads, Overhead, Overheads};
+use crate::render::{CHAIN_NODES, TREE_NODES};
+use crate::runner::{Contention, HttpOverheads, Overhead, Overheads, RenderScaling, Sites};
 
 /// Compile-time results, dev then release profile.
 pub type CompileTimes = [Result<CompileTime, String>; 2];
@@ -23,13 +24,14 @@ fn ratio(peer: f64, ours: f64) -> String {
     }
 }
 
-/// The per-call overhead table, with ratios against this project in full.
+/// The per-call overhead table, with ratios against this project's
+/// default path.
 pub fn overheads(results: &Overheads) {
-    let ours = find(&results.peers, Peer::OursFull).unwrap_or_default();
+    let ours = find(&results.peers, Peer::OursLogged).unwrap_or_default();
     println!("### Per-call overhead (ns per traced call above an uninstrumented call)\n");
     println!(
         "| peer | sync wall | sync CPU (all-in) | async wall | async CPU (all-in) | \
-         ÷ trace-runtime full (sync wall / CPU, async wall / CPU) |"
+         ÷ trace-runtime default path (sync wall / CPU, async wall / CPU) |"
     );
     println!("|---|---:|---:|---:|---:|---|");
     for (peer, [sync, asynch]) in &results.peers {
@@ -55,6 +57,58 @@ pub fn overheads(results: &Overheads) {
          async {:.0} ns wall / {:.0} ns CPU.\n",
         sync.wall, sync.cpu, asynch.wall, asynch.cpu
     );
+}
+
+/// The distinct-call-sites table: per-call overhead on one site and on
+/// [`SITES`](crate::peer::sites::SITES) sites, and the ratio.
+pub fn sites(rows: &[(Peer, Sites)]) {
+    println!(
+        "### Distinct call sites: per-call overhead, the 111-call workload on 3 functions \
+         vs on {} functions (10 trees of 111, round-robin)\n",
+        crate::peer::sites::SITES
+    );
+    println!(
+        "| peer | sync CPU, 3 sites | sync CPU, {n} sites | ratio | \
+         async CPU, 3 sites | async CPU, {n} sites | ratio |",
+        n = crate::peer::sites::SITES
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for (peer, figures) in rows {
+        if *peer == Peer::None {
+            continue;
+        }
+        let [[sync_one, sync_many], [async_one, async_many]] = figures.overhead;
+        println!(
+            "| {} | {:.1} | {:.1} | {} | {:.1} | {:.1} | {} |",
+            peer.label(),
+            sync_one.cpu,
+            sync_many.cpu,
+            ratio(sync_many.cpu, sync_one.cpu),
+            async_one.cpu,
+            async_many.cpu,
+            ratio(async_many.cpu, async_one.cpu),
+        );
+    }
+    println!(
+        "\nAll-in CPU, ns per traced call above the uninstrumented version of the same \
+         workload in the same round; wall figures are in the goals' data only.\n"
+    );
+}
+
+/// The rendering-scaling table.
+pub fn render(figures: &RenderScaling) {
+    println!("### Rendering: `CallTree::render` per node, deep chain vs the workload tree\n");
+    println!("| tree | nodes | render ns per node | bytes per node |");
+    println!("|---|---:|---:|---:|");
+    println!(
+        "| chain: `in_request` root + 999 nested calls | {CHAIN_NODES} | {:.1} | {:.1} |",
+        figures.chain[0], figures.chain[1]
+    );
+    println!(
+        "| workload tree: `in_request` root + 111 calls (3 levels) | {TREE_NODES} | {:.1} | {:.1} |",
+        figures.tree[0], figures.tree[1]
+    );
+    println!();
 }
 
 /// The memory table.
@@ -182,23 +236,52 @@ fn goal(what: &str, measured: f64, limit: f64, unit: &str) {
     );
 }
 
-/// The goals of the performance issue, as measured in this run (those of
+/// Everything a run measured (the sections that ran).
+pub struct Results<'a> {
+    /// The per-call overhead section.
+    pub overheads: Option<&'a Overheads>,
+    /// The distinct-call-sites section.
+    pub sites: Option<&'a [(Peer, Sites)]>,
+    /// The rendering-scaling section.
+    pub render: Option<&'a RenderScaling>,
+    /// The memory section.
+    pub memory: Option<&'a [(Peer, [f64; 2])]>,
+    /// The contention section.
+    pub contention: Option<&'a [(Peer, Contention)]>,
+    /// The compile-time section.
+    pub compile: Option<&'a CompileTimes>,
+    /// The HTTP section.
+    pub http: Option<&'a HttpOverheads>,
+}
+
+/// The goals of the performance issues, as measured in this run (those of
 /// the sections that ran).
-pub fn goals(
-    results: Option<&Overheads>,
-    memory: Option<&[(Peer, [f64; 2])]>,
-    contention: Option<&[(Peer, Contention)]>,
-    compile: Option<&CompileTimes>,
-    http: Option<&HttpOverheads>,
-) {
+pub fn goals(results: &Results<'_>) {
     println!("### Goals\n");
     println!("| goal | measured | limit | met |");
     println!("|---|---:|---:|---|");
-    if let Some(results) = results {
-        overhead_goals(results);
+    if let Some(overheads) = results.overheads {
+        overhead_goals(overheads);
     }
-    if let Some(rows) = memory {
-        for peer in [Peer::OursFull, Peer::OursMetrics] {
+    if let Some(rows) = results.sites {
+        sites_goals(rows);
+    }
+    if let Some(figures) = results.render {
+        goal(
+            "render ns per node, 1000-level chain ÷ workload tree",
+            figures.chain[0] / figures.tree[0],
+            2.0,
+            "",
+        );
+        goal(
+            "bytes per node, 1000-level chain ÷ workload tree (output linear in nodes)",
+            figures.chain[1] / figures.tree[1],
+            2.0,
+            "",
+        );
+    }
+    if let Some(rows) = results.memory {
+        for peer in [Peer::OursLogged, Peer::OursBuilt, Peer::OursMetrics] {
             if let Some([growth, _]) = find(rows, peer) {
                 goal(
                     &format!("RSS growth, 10M calls, {}", peer.key()),
@@ -209,8 +292,8 @@ pub fn goals(
             }
         }
     }
-    if let Some(rows) = contention {
-        for peer in [Peer::OursFull, Peer::OursMetrics] {
+    if let Some(rows) = results.contention {
+        for peer in [Peer::OursLogged, Peer::OursBuilt, Peer::OursMetrics] {
             if let Some(Contention {
                 overhead: [one, two],
                 ..
@@ -231,7 +314,7 @@ pub fn goals(
             }
         }
     }
-    for (name, profile) in PROFILES.iter().zip(compile.into_iter().flatten()) {
+    for (name, profile) in PROFILES.iter().zip(results.compile.into_iter().flatten()) {
         if let Ok(t) = profile {
             goal(
                 &format!("compile time, #[trace] ÷ #[tracing::instrument], {name}"),
@@ -241,50 +324,104 @@ pub fn goals(
             );
         }
     }
-    if let Some(results) = http {
-        http_goals(results);
+    if let Some(http) = results.http {
+        http_goals(http);
     }
     println!();
 }
 
-/// The goals of the per-call overhead table.
+/// The goals of the per-call overhead table, all-in CPU: the default path
+/// against the tracing-tree and fastrace rows and against trees built but
+/// not rendered, trees built against fastrace and autometrics, metrics only
+/// against the hand-written version, and the off switch.
 fn overhead_goals(results: &Overheads) {
     let get = |peer| find(&results.peers, peer).unwrap_or([Overhead::default(); 2]);
-    let ours = get(Peer::OursFull);
+    let logged = get(Peer::OursLogged);
+    let built = get(Peer::OursBuilt);
     let metrics_only = get(Peer::OursMetrics);
     let off = get(Peer::OursOff);
     for (v, name) in ["sync", "async"].iter().enumerate() {
-        for (peer, limit, short) in [
-            (Peer::FastraceRoot, 0.33, "fastrace with root"),
-            (Peer::TracingTree, 0.2, "tracing + tracing-tree"),
-            (Peer::Autometrics, 0.2, "autometrics"),
-        ] {
+        let rows = [
+            (
+                logged,
+                "default path",
+                Peer::TracingTree,
+                0.2,
+                "tracing + tracing-tree",
+            ),
+            (
+                logged,
+                "default path",
+                Peer::FastraceRoot,
+                0.33,
+                "fastrace with root",
+            ),
+            (
+                logged,
+                "default path",
+                Peer::OursBuilt,
+                1.5,
+                "trees built, not rendered",
+            ),
+            (
+                built,
+                "trees built, not rendered",
+                Peer::FastraceRoot,
+                0.125,
+                "fastrace with root",
+            ),
+            (
+                built,
+                "trees built, not rendered",
+                Peer::Autometrics,
+                0.0667,
+                "autometrics",
+            ),
+            (
+                metrics_only,
+                "metrics only",
+                Peer::HandWritten,
+                0.5,
+                "hand-written",
+            ),
+        ];
+        for (ours, what, peer, limit, short) in rows {
             goal(
-                &format!("full ÷ {short}, all-in CPU, {name}"),
+                &format!("{what} ÷ {short}, all-in CPU, {name}"),
                 ours[v].cpu / get(peer)[v].cpu,
                 limit,
                 "",
             );
         }
-        let hand = get(Peer::HandWritten)[v];
-        goal(
-            &format!("metrics-only ÷ hand-written, wall, {name}"),
-            metrics_only[v].wall / hand.wall,
-            1.2,
-            "",
-        );
-        goal(
-            &format!("metrics-only ÷ hand-written, all-in CPU, {name}"),
-            metrics_only[v].cpu / hand.cpu,
-            1.2,
-            "",
-        );
         goal(
             &format!("switched off, wall per call, {name}"),
             off[v].wall,
             3.0,
             " ns",
         );
+    }
+}
+
+/// The goals of the distinct-call-sites table: per-call overhead on the
+/// distinct sites within 1.2× of one site, trees built and metrics only,
+/// all-in CPU.
+fn sites_goals(rows: &[(Peer, Sites)]) {
+    for (v, name) in ["sync", "async"].iter().enumerate() {
+        for peer in [Peer::OursBuilt, Peer::OursMetrics] {
+            if let Some(figures) = find(rows, peer) {
+                let [one, many] = figures.overhead[v];
+                goal(
+                    &format!(
+                        "{} sites ÷ 3 sites per call, all-in CPU, {}, {name}",
+                        crate::peer::sites::SITES,
+                        peer.key()
+                    ),
+                    many.cpu / one.cpu,
+                    1.2,
+                    "",
+                );
+            }
+        }
     }
 }
 

@@ -25,6 +25,10 @@ pub struct Settings {
     pub overhead: bool,
     /// Run the per-HTTP-request section.
     pub http: bool,
+    /// Run the distinct-call-sites section.
+    pub sites: bool,
+    /// Run the rendering-scaling section.
+    pub render: bool,
 }
 
 /// Per-call overhead of one contender in one variant, in nanoseconds.
@@ -124,13 +128,6 @@ pub fn overheads(settings: &Settings) -> Overheads {
                     settings.window_ms.to_string(),
                 ];
                 let numbers = child(&args);
-                assert_eq!(
-                    numbers[2] > 0.0,
-                    peer.emits_metrics(),
-                    "{} filled {} function_calls_total series",
-                    peer.key(),
-                    numbers[2]
-                );
                 let index = Peer::ALL.iter().position(|p| *p == peer).unwrap_or(0);
                 raw[index] = [numbers[0], numbers[1]];
             }
@@ -178,9 +175,10 @@ pub fn memory() -> Vec<(Peer, [f64; 2])> {
 }
 
 /// Contenders of the contention test; the baseline comes first.
-pub const CONTENTION_PEERS: [Peer; 4] = [
+pub const CONTENTION_PEERS: [Peer; 5] = [
     Peer::None,
-    Peer::OursFull,
+    Peer::OursLogged,
+    Peer::OursBuilt,
     Peer::OursMetrics,
     Peer::HandWritten,
 ];
@@ -284,5 +282,103 @@ pub fn http_overheads(settings: &Settings) -> HttpOverheads {
             .map(|(peer, rounds)| (*peer, summarise(rounds)))
             .collect(),
         baseline: summarise(&baselines),
+    }
+}
+
+/// Contenders of the distinct-call-sites section; the baseline comes first.
+pub const SITES_PEERS: [Peer; 5] = [
+    Peer::None,
+    Peer::OursLogged,
+    Peer::OursBuilt,
+    Peer::OursMetrics,
+    Peer::HandWritten,
+];
+
+/// Per-call overhead of one contender on one site and on the distinct
+/// sites, sync then async.
+#[derive(Clone, Copy, Debug)]
+pub struct Sites {
+    /// `[variant][workload]`: the one-site workload, then the distinct sites.
+    pub overhead: [[Overhead; 2]; 2],
+}
+
+/// Per-call overhead of the [`SITES_PEERS`] on the one-site workload and on
+/// the distinct-call-sites one, each against its own uninstrumented
+/// baseline in the same round; medians over rounds.
+pub fn sites(settings: &Settings) -> Vec<(Peer, Sites)> {
+    // samples[peer][variant][workload] = per-round (wall, cpu) overheads
+    let mut samples = vec![[[Vec::new(), Vec::new()], [Vec::new(), Vec::new()]]; SITES_PEERS.len()];
+    for round in 0..settings.rounds {
+        for (v, variant) in [Variant::Sync, Variant::Async].into_iter().enumerate() {
+            eprintln!(
+                "sites: round {}/{} {}",
+                round + 1,
+                settings.rounds,
+                variant.key()
+            );
+            for (w, workload) in ["one-site", "sites"].into_iter().enumerate() {
+                let mut raw = [[0.0; 2]; SITES_PEERS.len()];
+                for peer in rotated(&SITES_PEERS, round) {
+                    let mut args = vec![
+                        "measure".to_owned(),
+                        peer.key().to_owned(),
+                        variant.key().to_owned(),
+                        settings.window_ms.to_string(),
+                    ];
+                    if w == 1 {
+                        args.push(workload.to_owned());
+                    }
+                    let numbers = child(&args);
+                    let index = SITES_PEERS.iter().position(|p| *p == peer).unwrap_or(0);
+                    raw[index] = [numbers[0], numbers[1]];
+                }
+                for (index, figures) in raw.iter().enumerate() {
+                    samples[index][v][w].push((
+                        per_call(figures[0], raw[0][0]),
+                        per_call(figures[1], raw[0][1]),
+                    ));
+                }
+            }
+        }
+    }
+    SITES_PEERS
+        .iter()
+        .zip(samples)
+        .map(|(peer, [sync, asynch])| {
+            let both = |w: &[Vec<(f64, f64)>; 2]| [summarise(&w[0]), summarise(&w[1])];
+            (
+                *peer,
+                Sites {
+                    overhead: [both(&sync), both(&asynch)],
+                },
+            )
+        })
+        .collect()
+}
+
+/// The rendering-scaling figures: per node, render time (ns) and text
+/// (bytes), of the 1000-level chain and of the 3-level workload tree.
+#[derive(Clone, Copy, Debug)]
+pub struct RenderScaling {
+    /// Chain: ns per node, bytes per node.
+    pub chain: [f64; 2],
+    /// Workload tree: ns per node, bytes per node.
+    pub tree: [f64; 2],
+}
+
+/// Medians over rounds of [`RenderScaling`], one child per round.
+pub fn render(settings: &Settings) -> RenderScaling {
+    let mut rounds = Vec::new();
+    for round in 0..settings.rounds {
+        eprintln!("render: round {}/{}", round + 1, settings.rounds);
+        rounds.push(child(&[
+            "render".to_owned(),
+            settings.window_ms.to_string(),
+        ]));
+    }
+    let mid = |i: usize| median(&mut rounds.iter().map(|r| r[i]).collect::<Vec<_>>());
+    RenderScaling {
+        chain: [mid(0), mid(1)],
+        tree: [mid(2), mid(3)],
     }
 }

@@ -4,13 +4,14 @@
 
 pub mod app;
 pub mod axum_prometheus;
-pub mod counting;
 pub mod ours;
 pub mod tower_trace;
 
 use axum::Router;
 use trace_runtime::exporter::Exporter;
 use trace_runtime::ExporterBuilder;
+
+pub use crate::check::{expect_count, sample_sum};
 
 /// One HTTP contender.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -136,34 +137,4 @@ pub fn install_recorder() -> Exporter {
         )
         .install()
         .expect("the only recorder of this process")
-}
-
-/// The sum of the samples of `name` in the Prometheus text `metrics` whose
-/// labels include every one of `labels`.
-pub fn sample_sum(metrics: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
-    metrics
-        .lines()
-        .filter_map(|line| {
-            let rest = line.strip_prefix(name)?;
-            let (set, value) = match rest.strip_prefix('{') {
-                Some(labelled) => labelled.rsplit_once("} ")?,
-                None => ("", rest.strip_prefix(' ')?),
-            };
-            labels
-                .iter()
-                .all(|(key, wanted)| set.split(',').any(|l| l == format!("{key}=\"{wanted}\"")))
-                .then(|| value.trim().parse::<f64>().ok())
-                .flatten()
-        })
-        .sum()
-}
-
-/// `Err` naming `what` unless `got` is `want`.
-#[allow(clippy::cast_precision_loss)]
-pub fn expect_count(what: &str, got: f64, want: u64) -> Result<(), String> {
-    if (got - want as f64).abs() < 0.5 {
-        Ok(())
-    } else {
-        Err(format!("{what}: {got}, expected {want}"))
-    }
 }

@@ -17,7 +17,9 @@ use trace_runtime::tree::CallTree;
 use trace_runtime::TreeConfig;
 use tracing_subscriber::layer::SubscriberExt;
 
-use super::{app, counting, expect_count, sample_sum, Served};
+use crate::counting;
+
+use super::{app, expect_count, sample_sum, Served};
 
 /// Which run-time configuration of the layer is measured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -8,7 +8,9 @@ use axum::Router;
 use tower_http::trace::TraceLayer;
 use tracing_subscriber::layer::SubscriberExt;
 
-use super::{app, counting, Served};
+use crate::counting;
+
+use super::{app, Served};
 
 /// Installs the subscriber; returns the Router with the layer.
 pub fn setup() -> Router {

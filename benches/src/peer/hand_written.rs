@@ -1,6 +1,8 @@
 //! The hand-written lower bound: a `quanta` clock reading around the body and
 //! `metrics` counter + histogram handles registered once per function and
 //! cached in a static, with the same metric names and labels as this project.
+//! [`site`] and [`record`] also serve the distinct-call-sites workload
+//! ([`sites`](crate::peer::sites)).
 
 use std::sync::OnceLock;
 
@@ -14,11 +16,16 @@ pub struct Site {
     duration: Histogram,
 }
 
-fn site(cell: &'static OnceLock<Site>, function: &'static str) -> &'static Site {
+/// The handles of `function` in `module`, registered on first use.
+pub fn site(
+    cell: &'static OnceLock<Site>,
+    function: &'static str,
+    module: &'static str,
+) -> &'static Site {
     cell.get_or_init(|| {
         let labels = [
             ("function", function),
-            ("module", module_path!()),
+            ("module", module),
             ("service_name", "trace-benches"),
         ];
         let with_result = [labels[0], labels[1], labels[2], ("result", "ok")];
@@ -29,8 +36,9 @@ fn site(cell: &'static OnceLock<Site>, function: &'static str) -> &'static Site 
     })
 }
 
+/// Records one call that started at `start`.
 #[inline]
-fn record(site: &Site, start: quanta::Instant) {
+pub fn record(site: &Site, start: quanta::Instant) {
     site.duration.record(start.elapsed().as_secs_f64());
     site.calls.increment(1);
 }
@@ -43,7 +51,7 @@ static ROOT: OnceLock<Site> = OnceLock::new();
 pub fn leaf(x: u64) -> u64 {
     let start = quanta::Instant::now();
     let out = leaf_body(x);
-    record(site(&LEAF, "leaf"), start);
+    record(site(&LEAF, "leaf", module_path!()), start);
     out
 }
 
@@ -54,7 +62,7 @@ pub fn child(x: u64) -> u64 {
     for i in 0..FANOUT {
         acc ^= leaf(x.wrapping_add(i));
     }
-    record(site(&CHILD, "child"), start);
+    record(site(&CHILD, "child", module_path!()), start);
     acc
 }
 
@@ -65,7 +73,7 @@ pub fn root(x: u64) -> u64 {
     for i in 0..FANOUT {
         acc ^= child(x.wrapping_mul(FANOUT).wrapping_add(i));
     }
-    record(site(&ROOT, "root"), start);
+    record(site(&ROOT, "root", module_path!()), start);
     acc
 }
 
@@ -73,7 +81,7 @@ pub fn root(x: u64) -> u64 {
 pub async fn leaf_async(x: u64) -> u64 {
     let start = quanta::Instant::now();
     let out = leaf_body(x);
-    record(site(&LEAF, "leaf"), start);
+    record(site(&LEAF, "leaf", module_path!()), start);
     out
 }
 
@@ -84,7 +92,7 @@ pub async fn child_async(x: u64) -> u64 {
     for i in 0..FANOUT {
         acc ^= leaf_async(x.wrapping_add(i)).await;
     }
-    record(site(&CHILD, "child"), start);
+    record(site(&CHILD, "child", module_path!()), start);
     acc
 }
 
@@ -95,6 +103,6 @@ pub async fn root_async(x: u64) -> u64 {
     for i in 0..FANOUT {
         acc ^= child_async(x.wrapping_mul(FANOUT).wrapping_add(i)).await;
     }
-    record(site(&ROOT, "root"), start);
+    record(site(&ROOT, "root", module_path!()), start);
     acc
 }

@@ -76,3 +76,35 @@ pub fn request_sync(x: u64) -> u64 {
 pub fn request_async(x: u64) -> u64 {
     crate::exec::block_on(SERVICE.root_async(x))
 }
+
+/// metered's own registry counted `calls` hits and `calls` response times
+/// over every method.
+pub fn check(calls: u64) -> Result<(), String> {
+    let m = &SERVICE.metrics;
+    let hits = [
+        &m.leaf.hit_count,
+        &m.child.hit_count,
+        &m.root.hit_count,
+        &m.leaf_async.hit_count,
+        &m.child_async.hit_count,
+        &m.root_async.hit_count,
+    ]
+    .iter()
+    .map(|h| h.0.get())
+    .sum::<u64>();
+    let timed = [
+        &m.leaf.response_time,
+        &m.child.response_time,
+        &m.root.response_time,
+        &m.leaf_async.response_time,
+        &m.child_async.response_time,
+        &m.root_async.response_time,
+    ]
+    .iter()
+    .map(|t| t.0.histogram().len())
+    .sum::<u64>();
+    #[allow(clippy::cast_precision_loss)]
+    let counts = [hits as f64, timed as f64];
+    crate::check::expect_count("metered hit counts", counts[0], calls)?;
+    crate::check::expect_count("metered response times", counts[1], calls)
+}

@@ -7,9 +7,15 @@ pub mod hand_written;
 pub mod metered_impl;
 pub mod none;
 pub mod ours;
+pub mod sites;
 pub mod tracing_instrument;
 
 use crate::exec::block_on;
+use crate::workload::CALLS_PER_REQUEST;
+
+/// One request of a workload: request number in, a value the optimiser
+/// must keep out.
+pub type Request = fn(u64) -> u64;
 
 /// One contender (a library, or this project in one of its modes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,8 +36,12 @@ pub enum Peer {
     Metered,
     /// quanta clock + cached `metrics` handles, by hand.
     HandWritten,
-    /// This project: metrics + tree + context.
-    OursFull,
+    /// This project's default path: trees rendered and logged by a fmt
+    /// subscriber.
+    OursLogged,
+    /// This project: metrics + tree + context, trees delivered to a sink,
+    /// not rendered.
+    OursBuilt,
     /// This project with trees switched off.
     OursMetrics,
     /// This project switched off at run time.
@@ -66,8 +76,9 @@ impl Variant {
 
 impl Peer {
     /// Every contender, baseline first, in table order.
-    pub const ALL: [Peer; 11] = [
+    pub const ALL: [Peer; 12] = [
         Peer::None,
+        Peer::OursLogged,
         Peer::Tracing,
         Peer::TracingTree,
         Peer::FastraceRoot,
@@ -75,7 +86,7 @@ impl Peer {
         Peer::Metered,
         Peer::HandWritten,
         Peer::FastraceNoRoot,
-        Peer::OursFull,
+        Peer::OursBuilt,
         Peer::OursMetrics,
         Peer::OursOff,
     ];
@@ -91,7 +102,8 @@ impl Peer {
             Peer::Autometrics => "autometrics",
             Peer::Metered => "metered",
             Peer::HandWritten => "hand-written",
-            Peer::OursFull => "ours-full",
+            Peer::OursLogged => "ours-logged",
+            Peer::OursBuilt => "ours-built",
             Peer::OursMetrics => "ours-metrics",
             Peer::OursOff => "ours-off",
         }
@@ -106,14 +118,22 @@ impl Peer {
     pub fn label(self) -> &'static str {
         match self {
             Peer::None => "uninstrumented (baseline)",
-            Peer::Tracing => "tracing #[instrument], registry + no-op layer",
-            Peer::TracingTree => "tracing #[instrument] + tracing-tree (to io::sink)",
+            Peer::Tracing => "tracing #[instrument(skip_all)], registry + no-op layer",
+            Peer::TracingTree => {
+                "tracing #[instrument(skip_all)] + tracing-tree (to a counting io::sink)"
+            }
             Peer::FastraceRoot => "fastrace #[trace], root span + collector",
             Peer::FastraceNoRoot => "fastrace #[trace], no root span (its off switch)",
             Peer::Autometrics => "autometrics #[autometrics] (metrics-0_24 backend)",
             Peer::Metered => "metered #[measure] (HitCount, InFlight, ResponseTime)",
             Peer::HandWritten => "hand-written: quanta + cached metrics handles",
-            Peer::OursFull => "trace-runtime #[trace], full (metrics + tree + context)",
+            Peer::OursLogged => {
+                "trace-runtime #[trace], default path: trees rendered + logged by fmt \
+                 (to a counting io::sink)"
+            }
+            Peer::OursBuilt => {
+                "trace-runtime #[trace], trees built, not rendered (to a sink taking the data)"
+            }
             Peer::OursMetrics => "trace-runtime #[trace], trees off (metrics only)",
             Peer::OursOff => "trace-runtime #[trace], set_enabled(false)",
         }
@@ -126,7 +146,8 @@ impl Peer {
             Peer::Tracing => tracing_instrument::setup_silent(),
             Peer::TracingTree => tracing_instrument::setup_tree(),
             Peer::FastraceRoot | Peer::FastraceNoRoot => fastrace_trace::setup(),
-            Peer::OursFull => ours::setup(ours::Mode::Full),
+            Peer::OursLogged => ours::setup(ours::Mode::Logged),
+            Peer::OursBuilt => ours::setup(ours::Mode::Built),
             Peer::OursMetrics => ours::setup(ours::Mode::MetricsOnly),
             Peer::OursOff => ours::setup(ours::Mode::Off),
             Peer::None | Peer::Autometrics | Peer::Metered | Peer::HandWritten => {}
@@ -134,7 +155,7 @@ impl Peer {
     }
 
     /// The function running one request (111 traced calls) of `variant`.
-    pub fn request(self, variant: Variant) -> fn(u64) -> u64 {
+    pub fn request(self, variant: Variant) -> Request {
         match variant {
             Variant::Sync => match self {
                 Peer::None => none::root,
@@ -144,7 +165,9 @@ impl Peer {
                 Peer::Autometrics => autometrics_fn::root,
                 Peer::Metered => metered_impl::request_sync,
                 Peer::HandWritten => hand_written::root,
-                Peer::OursFull | Peer::OursMetrics | Peer::OursOff => ours::root,
+                Peer::OursLogged | Peer::OursBuilt | Peer::OursMetrics | Peer::OursOff => {
+                    ours::root
+                }
             },
             Variant::Async => match self {
                 Peer::None => |x| block_on(none::root_async(x)),
@@ -156,20 +179,65 @@ impl Peer {
                 Peer::Autometrics => |x| block_on(autometrics_fn::root_async(x)),
                 Peer::Metered => metered_impl::request_async,
                 Peer::HandWritten => |x| block_on(hand_written::root_async(x)),
-                Peer::OursFull | Peer::OursMetrics | Peer::OursOff => {
+                Peer::OursLogged | Peer::OursBuilt | Peer::OursMetrics | Peer::OursOff => {
                     |x| block_on(ours::root_async(x))
                 }
             },
         }
     }
 
-    /// Whether the contender records `function_calls_total` through the
-    /// shared recorder (checked after every measurement).
-    pub fn emits_metrics(self) -> bool {
-        matches!(
-            self,
-            Peer::Autometrics | Peer::HandWritten | Peer::OursFull | Peer::OursMetrics
-        )
+    /// The mode of this project's rows.
+    fn ours_mode(self) -> Option<ours::Mode> {
+        match self {
+            Peer::OursLogged => Some(ours::Mode::Logged),
+            Peer::OursBuilt => Some(ours::Mode::Built),
+            Peer::OursMetrics => Some(ours::Mode::MetricsOnly),
+            Peer::OursOff => Some(ours::Mode::Off),
+            _ => None,
+        }
+    }
+
+    /// The function running one request of the distinct-call-sites
+    /// workload ([`sites`]), for the contenders that run it.
+    pub fn sites_request(self, variant: Variant) -> Option<Request> {
+        let (sync, asynch): (Request, Request) = match self {
+            Peer::None => (sites::none::request, sites::none::request_async),
+            Peer::HandWritten => (
+                sites::hand_written::request,
+                sites::hand_written::request_async,
+            ),
+            Peer::OursLogged | Peer::OursBuilt | Peer::OursMetrics | Peer::OursOff => {
+                (sites::ours::request, sites::ours::request_async)
+            }
+            _ => return None,
+        };
+        Some(match variant {
+            Variant::Sync => sync,
+            Variant::Async => asynch,
+        })
+    }
+
+    /// Checks, after `requests` requests (warm-up included) and a
+    /// [`flush`](Peer::flush), that the contender did exactly its work:
+    /// `metrics` is the rendered text of the shared recorder. Contenders
+    /// that record nothing (the baseline, tracing's no-op layer, fastrace
+    /// without a root) have nothing to count but fastrace's reporter, which
+    /// must have received nothing.
+    pub fn check(self, metrics: &str, requests: u64) -> Result<(), String> {
+        let calls = requests * CALLS_PER_REQUEST;
+        if let Some(mode) = self.ours_mode() {
+            return ours::check(mode, metrics, requests, calls);
+        }
+        match self {
+            Peer::TracingTree => tracing_instrument::check_tree(requests, calls),
+            Peer::FastraceRoot => {
+                fastrace_trace::check(requests * (CALLS_PER_REQUEST + 1), CALLS_PER_REQUEST + 1)
+            }
+            Peer::FastraceNoRoot => fastrace_trace::check(0, 0),
+            Peer::Autometrics | Peer::HandWritten => crate::check::metrics_count(metrics, calls),
+            Peer::Metered => metered_impl::check(calls),
+            _ => Ok(()),
+        }
     }
 
     /// Finishes the contender's deferred work (fastrace's collector queue);

@@ -1,0 +1,79 @@
+//! The sanity checks every child runs after its window: the contender did
+//! exactly the work it was given, read from the rendered Prometheus text of
+//! the shared recorder, from what a formatter wrote, or from what a sink
+//! received. A failed check panics, and the parent stops the run with the
+//! child's message.
+
+/// The sum of the samples of `name` in the Prometheus text `metrics` whose
+/// labels include every one of `labels`.
+pub fn sample_sum(metrics: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
+    metrics
+        .lines()
+        .filter_map(|line| {
+            let rest = line.strip_prefix(name)?;
+            let (set, value) = match rest.strip_prefix('{') {
+                Some(labelled) => labelled.rsplit_once("} ")?,
+                None => ("", rest.strip_prefix(' ')?),
+            };
+            labels
+                .iter()
+                .all(|(key, wanted)| set.split(',').any(|l| l == format!("{key}=\"{wanted}\"")))
+                .then(|| value.trim().parse::<f64>().ok())
+                .flatten()
+        })
+        .sum()
+}
+
+/// `Err` naming `what` unless `got` is `want`.
+#[allow(clippy::cast_precision_loss)]
+pub fn expect_count(what: &str, got: f64, want: u64) -> Result<(), String> {
+    if (got - want as f64).abs() < 0.5 {
+        Ok(())
+    } else {
+        Err(format!("{what}: {got}, expected {want}"))
+    }
+}
+
+/// The counter every metrics contender feeds, one sample per call.
+pub const CALLS_TOTAL: &str = "function_calls_total";
+
+/// The sample count of the duration histogram they share.
+pub const DURATION_COUNT: &str = "function_calls_duration_seconds_count";
+
+/// `function_calls_total` and the count of `function_calls_duration_seconds`,
+/// summed over every label set, both equal `calls`.
+pub fn metrics_count(metrics: &str, calls: u64) -> Result<(), String> {
+    expect_count(
+        &format!("sum of {CALLS_TOTAL}"),
+        sample_sum(metrics, CALLS_TOTAL, &[]),
+        calls,
+    )?;
+    expect_count(
+        &format!("sum of {DURATION_COUNT}"),
+        sample_sum(metrics, DURATION_COUNT, &[]),
+        calls,
+    )
+}
+
+/// No `function_calls_total` sample at all (a contender switched off).
+pub fn no_metrics(metrics: &str) -> Result<(), String> {
+    expect_count(
+        &format!("sum of {CALLS_TOTAL}"),
+        sample_sum(metrics, CALLS_TOTAL, &[]),
+        0,
+    )
+}
+
+/// The counting writer took at least `min_writes` writes and at least
+/// `min_bytes` bytes.
+pub fn wrote(who: &str, min_writes: u64, min_bytes: u64) -> Result<(), String> {
+    let (writes, bytes) = crate::counting::written();
+    if writes >= min_writes && bytes >= min_bytes {
+        Ok(())
+    } else {
+        Err(format!(
+            "{who} wrote {writes} times ({bytes} bytes); expected at least {min_writes} \
+             writes and {min_bytes} bytes"
+        ))
+    }
+}
