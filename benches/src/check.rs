@@ -40,19 +40,48 @@ pub const CALLS_TOTAL: &str = "function_calls_total";
 /// The sample count of the duration histogram they share.
 pub const DURATION_COUNT: &str = "function_calls_duration_seconds_count";
 
+/// Who stores a contender's duration histogram, which decides how exact
+/// its count is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Histograms {
+    /// This project's exporter (per-thread cells): exact.
+    Exact,
+    /// metrics-exporter-prometheus's lock-free `AtomicBucket` (the
+    /// hand-written version, autometrics): a sample pushed into a block while
+    /// the upkeep thread swaps that block out is lost (seen: 1 in 3.4
+    /// million). Its count may fall short by 1 in [`BUCKET_LOSS`], never
+    /// more, and never exceed the calls.
+    Bucket,
+}
+
+/// The most samples in this many that [`Histograms::Bucket`] may lose.
+pub const BUCKET_LOSS: u64 = 100_000;
+
 /// `function_calls_total` and the count of `function_calls_duration_seconds`,
-/// summed over every label set, both equal `calls`.
-pub fn metrics_count(metrics: &str, calls: u64) -> Result<(), String> {
+/// summed over every label set, both equal `calls` (the histogram's within
+/// what `histograms` allows).
+pub fn metrics_count(metrics: &str, calls: u64, histograms: Histograms) -> Result<(), String> {
     expect_count(
         &format!("sum of {CALLS_TOTAL}"),
         sample_sum(metrics, CALLS_TOTAL, &[]),
         calls,
     )?;
-    expect_count(
-        &format!("sum of {DURATION_COUNT}"),
-        sample_sum(metrics, DURATION_COUNT, &[]),
-        calls,
-    )
+    let timed = sample_sum(metrics, DURATION_COUNT, &[]);
+    let what = format!("sum of {DURATION_COUNT}");
+    match histograms {
+        Histograms::Exact => expect_count(&what, timed, calls),
+        Histograms::Bucket => {
+            #[allow(clippy::cast_precision_loss)]
+            let (calls, slack) = (calls as f64, (calls / BUCKET_LOSS) as f64);
+            if timed <= calls + 0.5 && timed >= calls - slack - 0.5 {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{what}: {timed}, expected {calls} (at most {slack} short)"
+                ))
+            }
+        }
+    }
 }
 
 /// No `function_calls_total` sample at all (a contender switched off).

@@ -10,6 +10,10 @@
 //! modes' counts are compared with. Under `cargo bench` it runs 20 000 sync
 //! requests in full mode.
 
+#[allow(
+    dead_code,
+    reason = "shared with `peers`; this binary checks only our rows"
+)]
 mod check;
 mod counting;
 mod exec;

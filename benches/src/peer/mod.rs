@@ -234,7 +234,9 @@ impl Peer {
                 fastrace_trace::check(requests * (CALLS_PER_REQUEST + 1), CALLS_PER_REQUEST + 1)
             }
             Peer::FastraceNoRoot => fastrace_trace::check(0, 0),
-            Peer::Autometrics | Peer::HandWritten => crate::check::metrics_count(metrics, calls),
+            Peer::Autometrics | Peer::HandWritten => {
+                crate::check::metrics_count(metrics, calls, crate::check::Histograms::Bucket)
+            }
             Peer::Metered => metered_impl::check(calls),
             _ => Ok(()),
         }

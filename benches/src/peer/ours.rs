@@ -63,7 +63,7 @@ pub fn setup(mode: Mode) {
 pub fn check(mode: Mode, metrics: &str, requests: u64, calls: u64) -> Result<(), String> {
     match mode {
         Mode::Off => check::no_metrics(metrics)?,
-        _ => check::metrics_count(metrics, calls)?,
+        _ => check::metrics_count(metrics, calls, check::Histograms::Exact)?,
     }
     #[allow(clippy::cast_precision_loss)]
     let delivered = DELIVERED.load(Ordering::Relaxed) as f64;
