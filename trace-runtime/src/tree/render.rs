@@ -10,7 +10,11 @@
 //!
 //! Names are indented two spaces per level and padded to one column; durations
 //! are right-aligned in the next; marks (`status 200` on an HTTP request's
-//! root, `err`, `panic`, `cancelled`, `slow`, `unfinished`, `×N`) follow.
+//! root, `err`, `panic`, `cancelled`, `slow`, `unfinished`) follow. An
+//! aggregate of calls folded past the node cap reads `name ×N  <total>
+//! total, own <own>`. Past 24 levels rows stop indenting and say their depth
+//! (`[31] name`), and names pad to at most 64 columns, so the text grows
+//! linearly with the number of calls.
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -30,26 +34,28 @@ impl CallTree {
     #[must_use]
     pub fn render(&self) -> String {
         // Two passes over the nodes, the first for the column widths; no
-        // allocation but the output's.
+        // allocation but the output's. Indentation and the name column are
+        // capped, so a row's length does not grow with the tree's depth.
         let mut name_width = 0;
         let mut time_width = 0;
         for node in self.iter() {
-            name_width = name_width.max(node.depth() * 2 + label_width(node));
+            name_width = name_width.max(row_width(node));
             time_width = time_width.max(Shown::new(node.wall()).width());
         }
+        let name_width = name_width.min(MAX_NAME_COLUMN);
         let mut out = String::with_capacity(self.nodes.len() * (name_width + time_width + 16));
         for node in self.iter() {
-            let indent = node.depth() * 2;
-            push_spaces(&mut out, indent);
+            push_spaces(&mut out, indent(node));
+            if node.depth() > MAX_INDENT_DEPTH {
+                let _ = write!(out, "[{}] ", node.depth());
+            }
             out.push_str(node.name());
-            if node.calls() > 1 {
+            if node.is_aggregate() {
                 let _ = write!(out, " ×{}", node.calls());
             }
             let time = Shown::new(node.wall());
-            push_spaces(
-                &mut out,
-                name_width - indent - label_width(node) + 2 + time_width - time.width(),
-            );
+            let pad = name_width.saturating_sub(row_width(node));
+            push_spaces(&mut out, pad + 2 + time_width - time.width());
             let _ = write!(out, "{time}");
             write_marks(&mut out, node);
             out.push('\n');
@@ -65,14 +71,37 @@ impl CallTree {
     }
 }
 
+/// Deeper nodes are indented as at this depth and say their depth, `[31]`.
+pub(crate) const MAX_INDENT_DEPTH: usize = 24;
+
+/// Names are padded to at most this many columns; longer rows push their
+/// duration right.
+pub(crate) const MAX_NAME_COLUMN: usize = 64;
+
 fn push_spaces(out: &mut String, n: usize) {
     out.extend(std::iter::repeat_n(' ', n));
+}
+
+fn indent(node: CallNode<'_>) -> usize {
+    node.depth().min(MAX_INDENT_DEPTH) * 2
+}
+
+/// Columns before the gap to the duration: indentation, depth marker, name
+/// and `×N`.
+fn row_width(node: CallNode<'_>) -> usize {
+    let depth = node.depth();
+    let marker = if depth > MAX_INDENT_DEPTH {
+        decimal_digits(depth as u64) + 3
+    } else {
+        0
+    };
+    indent(node) + marker + label_width(node)
 }
 
 /// Columns of a node's name and its `×N`.
 fn label_width(node: CallNode<'_>) -> usize {
     let name = node.name().chars().count();
-    if node.calls() > 1 {
+    if node.is_aggregate() {
         name + 2 + decimal_digits(node.calls())
     } else {
         name
@@ -152,8 +181,8 @@ fn write_marks(out: &mut String, node: CallNode<'_>) {
             let _ = write!(out, "  status {status}");
         }
     }
-    if node.calls() > 1 {
-        out.push_str("  total");
+    if node.is_aggregate() {
+        let _ = write!(out, "  total, own {}", Shown::new(node.own()));
         if node.failures() > 0 {
             let _ = write!(out, "  err ×{}", node.failures());
         }
