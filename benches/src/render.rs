@@ -1,10 +1,11 @@
 //! The rendering-scaling check: what `CallTree::render` costs per node, and
 //! how much text it writes per node, for a 1000-level chain (a recursive
 //! traced function 999 calls deep under an `in_request` root: 1000 nodes,
-//! the default node cap) against the 3-level workload tree (an `in_request`
-//! root over the 111 calls: 112 nodes). Trees go to a sink that renders
-//! each one, timing the call and keeping the length of the text; logging is
-//! off, so nothing else renders them.
+//! the default node cap), a 500-level chain (to see whether the text per
+//! node grows with the depth: linear output keeps it flat), and the 3-level
+//! workload tree (an `in_request` root over the 111 calls: 112 nodes).
+//! Trees go to a sink that renders each one, timing the call and keeping
+//! the length of the text; logging is off, so nothing else renders them.
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,6 +20,9 @@ use crate::workload::CALLS_PER_REQUEST;
 
 /// Nodes of the chain: the root and 999 nested calls.
 pub const CHAIN_NODES: u64 = 1000;
+
+/// Nodes of the half chain: the root and 499 nested calls.
+pub const HALF_CHAIN_NODES: u64 = 500;
 
 /// Nodes of the workload tree: the root and 111 calls.
 pub const TREE_NODES: u64 = CALLS_PER_REQUEST + 1;
@@ -42,6 +46,10 @@ fn nested(depth: u64) -> u64 {
 
 fn chain(x: u64) -> u64 {
     trace_runtime::in_request("chain", || nested(black_box(CHAIN_NODES - 2)) ^ x)
+}
+
+fn half_chain(x: u64) -> u64 {
+    trace_runtime::in_request("chain", || nested(black_box(HALF_CHAIN_NODES - 2)) ^ x)
 }
 
 fn tree(x: u64) -> u64 {
@@ -88,13 +96,21 @@ fn run(shape: fn(u64) -> u64, nodes: u64, window: Duration) -> [f64; 2] {
     [per_node(nanos), per_node(bytes)]
 }
 
-/// Render nanoseconds per node and bytes per node of the chain, then of the
-/// workload tree, each for half of `window`.
-pub fn measure(window: Duration) -> [f64; 4] {
+/// Render nanoseconds per node and bytes per node of the chain, of the
+/// half chain, then of the workload tree, each for a third of `window`.
+pub fn measure(window: Duration) -> [f64; 6] {
     let _exporter = recorder::install();
     TreeConfig::current().log(false).apply();
     trace_runtime::tree::add_sink(render_sink);
-    let [chain_ns, chain_bytes] = run(chain, CHAIN_NODES, window / 2);
-    let [tree_ns, tree_bytes] = run(tree, TREE_NODES, window / 2);
-    [chain_ns, chain_bytes, tree_ns, tree_bytes]
+    let [chain_ns, chain_bytes] = run(chain, CHAIN_NODES, window / 3);
+    let [half_ns, half_bytes] = run(half_chain, HALF_CHAIN_NODES, window / 3);
+    let [tree_ns, tree_bytes] = run(tree, TREE_NODES, window / 3);
+    [
+        chain_ns,
+        chain_bytes,
+        half_ns,
+        half_bytes,
+        tree_ns,
+        tree_bytes,
+    ]
 }
