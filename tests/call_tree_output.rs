@@ -64,7 +64,7 @@ fn the_json_rendering_parses_back_to_the_same_tree() {
     let parsed = json::parse(&tree.to_json()).expect("valid JSON");
     assert_eq!(parsed.get("uncounted").and_then(Value::as_u64), Some(0));
     assert_same(parsed.get("root").unwrap(), tree.root());
-    assert_snapshot!(json_normalised(&tree), @r#"{"uncounted":0,"root":{"name":"GET /json \"quoted\"\tand\\escaped","module":"","start_ns":<t>,"wall_ns":<t>,"busy_ns":null,"outcome":"ok","slow":false,"calls":1,"failures":0,"children":[{"name":"json_parent","module":"call_tree_output","start_ns":<t>,"wall_ns":<t>,"busy_ns":null,"outcome":"err","slow":false,"calls":1,"failures":1,"children":[{"name":"json_child","module":"call_tree_output","start_ns":<t>,"wall_ns":<t>,"busy_ns":null,"outcome":"ok","slow":false,"calls":1,"failures":0,"children":[]},{"name":"json_failing","module":"call_tree_output","start_ns":<t>,"wall_ns":<t>,"busy_ns":null,"outcome":"err","slow":false,"calls":1,"failures":1,"children":[]}]}]}}"#);
+    assert_snapshot!(json_normalised(&tree), @r#"{"uncounted":0,"status":null,"remote_parent":null,"root":{"name":"GET /json \"quoted\"\tand\\escaped","module":"","start_ns":<t>,"wall_ns":<t>,"busy_ns":null,"outcome":"ok","slow":false,"calls":1,"failures":0,"children":[{"name":"json_parent","module":"call_tree_output","start_ns":<t>,"wall_ns":<t>,"busy_ns":null,"outcome":"err","slow":false,"calls":1,"failures":1,"children":[{"name":"json_child","module":"call_tree_output","start_ns":<t>,"wall_ns":<t>,"busy_ns":null,"outcome":"ok","slow":false,"calls":1,"failures":0,"children":[]},{"name":"json_failing","module":"call_tree_output","start_ns":<t>,"wall_ns":<t>,"busy_ns":null,"outcome":"err","slow":false,"calls":1,"failures":1,"children":[]}]}]}}"#);
 }
 
 #[trace]

@@ -17,6 +17,7 @@ use pin_project_lite::pin_project;
 pub use crate::call::future::InRequest;
 use crate::callsite::Callsite;
 use crate::frame::{self, Enter, Frame};
+pub use crate::traceparent::TraceParent;
 use crate::tree::live::{NodeId, TreeRef};
 
 /// The current call, captured so it can become the parent of work that runs

@@ -12,10 +12,13 @@ mod config;
 pub mod context;
 pub mod exporter;
 mod frame;
+#[cfg(feature = "tower")]
+pub mod http;
 pub mod metrics;
 mod outcome;
 mod segments;
 mod sync;
+mod traceparent;
 pub mod tree;
 
 /// Times, counts and traces every call of a function.

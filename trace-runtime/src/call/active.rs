@@ -13,6 +13,7 @@ use crate::clock::Instant;
 use crate::frame::{self, Frame};
 use crate::metrics::call::CallMetrics;
 use crate::outcome::Outcome;
+use crate::traceparent::TraceParent;
 use crate::tree::live::{Closing, LiveTree, NodeId, TreeRef};
 
 /// The `tracing` target of the event logged for each slow call.
@@ -21,7 +22,7 @@ pub const SLOW_TARGET: &str = "trace_runtime::slow";
 /// What starts: a traced function, or a root the user opened by name.
 pub(crate) enum Opening {
     Traced(&'static Callsite),
-    Root(Cow<'static, str>),
+    Root(Cow<'static, str>, Option<TraceParent>),
 }
 
 /// A running call.
@@ -70,11 +71,15 @@ impl ActiveCall {
         })
     }
 
-    /// Starts the root of a request named `name`; it becomes the current
-    /// frame only when its caller makes it so.
-    pub(crate) fn root(name: Cow<'static, str>) -> ActiveCall {
+    /// Starts the root of a request named `name`, called from `remote` in
+    /// another service if known; it becomes the current frame only when its
+    /// caller makes it so.
+    pub(crate) fn root(name: Cow<'static, str>, remote: Option<TraceParent>) -> ActiveCall {
         let start = Instant::now();
         let holder = TreeRef::new_root(name, "", start);
+        if let (Some(holder), Some(remote)) = (&holder, remote) {
+            holder.tree().set_remote_parent(remote);
+        }
         ActiveCall {
             metrics: None,
             start,
@@ -90,7 +95,14 @@ impl ActiveCall {
     pub(crate) fn start_async(opening: Opening) -> ActiveCall {
         match opening {
             Opening::Traced(site) => ActiveCall::traced(site, Start::Async).1,
-            Opening::Root(name) => ActiveCall::root(name),
+            Opening::Root(name, remote) => ActiveCall::root(name, remote),
+        }
+    }
+
+    /// Records a request's response status on its tree (roots only).
+    pub(crate) fn set_status(&self, status: u16) {
+        if let Some(holder) = &self.holder {
+            holder.tree().set_status(status);
         }
     }
 

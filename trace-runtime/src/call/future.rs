@@ -46,10 +46,11 @@ pin_project! {
     }
 }
 
-/// What an async call starts, and how its output reads as an outcome.
-trait Kind<T> {
+/// What an async call starts, and how its output reads as an outcome (which
+/// may also annotate the call, e.g. a root with its response status).
+pub(crate) trait Kind<T> {
     fn opening(&mut self) -> Opening;
-    fn outcome(&mut self, output: &T) -> Outcome;
+    fn outcome(&mut self, output: &T, call: &ActiveCall) -> Outcome;
 }
 
 /// A traced function: its call site, and how to classify its output.
@@ -65,7 +66,7 @@ impl<T, C: FnMut(&T) -> Outcome> Kind<T> for Traced<C> {
     }
 
     #[inline]
-    fn outcome(&mut self, output: &T) -> Outcome {
+    fn outcome(&mut self, output: &T, _call: &ActiveCall) -> Outcome {
         (self.classify)(output)
     }
 }
@@ -77,15 +78,17 @@ struct Root {
 
 impl<T> Kind<T> for Root {
     fn opening(&mut self) -> Opening {
-        Opening::Root(std::mem::take(&mut self.name))
+        Opening::Root(std::mem::take(&mut self.name), None)
     }
 
-    fn outcome(&mut self, _output: &T) -> Outcome {
+    fn outcome(&mut self, _output: &T, _call: &ActiveCall) -> Outcome {
         Outcome::Ok
     }
 }
 
-struct AsyncCall<K> {
+/// The call part of an async call's future: what it is, and where it is.
+/// The future owns the body and hands it to [`poll`](AsyncCall::poll).
+pub(crate) struct AsyncCall<K> {
     kind: K,
     phase: Phase,
 }
@@ -142,10 +145,7 @@ impl<F> InRequest<F> {
     pub(crate) fn new(inner: F, name: Cow<'static, str>) -> Self {
         InRequest {
             inner,
-            call: AsyncCall {
-                kind: Root { name },
-                phase: Phase::NotStarted,
-            },
+            call: AsyncCall::new(Root { name }),
         }
     }
 }
@@ -174,8 +174,32 @@ impl<F: Future> Future for InRequest<F> {
 }
 
 impl<K> AsyncCall<K> {
+    /// A call of `kind` that starts at its first poll, if instrumentation
+    /// is on then.
+    pub(crate) fn new(kind: K) -> Self {
+        AsyncCall {
+            kind,
+            phase: Phase::NotStarted,
+        }
+    }
+
+    /// A call of `kind` that starts at its first poll: its creator has
+    /// just found instrumentation on.
+    pub(crate) fn starting(kind: K) -> Self {
+        AsyncCall {
+            kind,
+            phase: Phase::Starting,
+        }
+    }
+
+    /// What the call is.
+    pub(crate) fn kind_mut(&mut self) -> &mut K {
+        &mut self.kind
+    }
+
+    /// Polls `inner`, the call's body, as this call.
     #[inline]
-    fn poll<F>(&mut self, inner: Pin<&mut F>, cx: &mut Context<'_>) -> Poll<F::Output>
+    pub(crate) fn poll<F>(&mut self, inner: Pin<&mut F>, cx: &mut Context<'_>) -> Poll<F::Output>
     where
         F: Future,
         K: Kind<F::Output>,
@@ -244,7 +268,7 @@ impl<K> AsyncCall<K> {
         let Poll::Ready(output) = result else {
             return Poll::Pending;
         };
-        let outcome = self.kind.outcome(&output);
+        let outcome = self.kind.outcome(&output, &run.active);
         run.active.end_async(now, run.busy_nanos, outcome);
         self.phase.finish();
         Poll::Ready(output)

@@ -43,7 +43,7 @@ struct RootScope {
 impl RootScope {
     fn open(name: Cow<'static, str>) -> RootScope {
         let previous = frame::current();
-        let active = ActiveCall::root(name);
+        let active = ActiveCall::root(name, None);
         frame::replace(active.frame);
         RootScope {
             active,

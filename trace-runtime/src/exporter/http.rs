@@ -29,9 +29,6 @@ pub(crate) const MAX_HEAD: usize = 16 * 1024;
 /// Connections served at once.
 pub(crate) const MAX_CONNECTIONS: usize = 64;
 
-/// The content type of the Prometheus text format.
-pub(crate) const CONTENT_TYPE_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
-
 /// Serves `GET /metrics` (and `HEAD`) on `listener`, with the text
 /// `metrics_text` returns, until the process exits.
 pub(crate) fn serve(
@@ -97,7 +94,7 @@ fn respond(
     let mut response = Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() = status;
     let content_type = if status == StatusCode::OK {
-        CONTENT_TYPE_TEXT
+        super::CONTENT_TYPE
     } else {
         "text/plain; charset=utf-8"
     };

@@ -9,3 +9,7 @@ mod http;
 
 pub use builder::{Exporter, ExporterBuilder, DEFAULT_LISTEN, DEFAULT_UPKEEP};
 pub use error::ExportError;
+
+/// The content type of [`Exporter::render`]'s output, the Prometheus text
+/// format, for a `/metrics` handler's `Content-Type` header.
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";

@@ -13,9 +13,14 @@
 //! | `function_calls_duration_seconds` | histogram | `function`, `module`, `service_name` |
 //! | `function_calls_concurrent` | gauge | `function`, `module`, `service_name` |
 //! | `build_info` | gauge (always 1) | `version`, `service_name`, `trace_runtime_version` |
+//! | `http_requests_total` | counter | `method`, `route`, `status`, `service_name` |
+//! | `http_request_duration_seconds` | histogram | `method`, `route`, `service_name` |
+//! | `http_requests_in_flight` | gauge | `method`, `route`, `service_name` |
 //!
 //! `result` is `ok`, `error` (an `Err` return or a panic) or `cancelled` (an
-//! async call whose future was dropped before it completed). The names follow
+//! async call whose future was dropped before it completed). The `http_*`
+//! families come from the HTTP layer (`http::TraceLayer`, cargo feature
+//! `tower`). The names follow
 //! the OpenTelemetry / autometrics convention, so dashboards and alert rules
 //! written for it work unchanged.
 
@@ -31,4 +36,7 @@ pub(crate) mod service;
 pub(crate) mod site;
 pub(crate) mod striped;
 
-pub use names::{BUILD_INFO, CALLS_TOTAL, CONCURRENT, DEFAULT_BUCKETS, DURATION_SECONDS};
+pub use names::{
+    BUILD_INFO, CALLS_TOTAL, CONCURRENT, DEFAULT_BUCKETS, DURATION_SECONDS,
+    HTTP_REQUESTS_IN_FLIGHT, HTTP_REQUESTS_TOTAL, HTTP_REQUEST_DURATION_SECONDS,
+};

@@ -13,3 +13,12 @@ pub const BUILD_INFO: &str = "build_info";
 pub const DEFAULT_BUCKETS: &[f64] = &[
     0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
 ];
+
+/// Counter of HTTP requests served through the HTTP layer, by `method`,
+/// `route`, `status` and `service_name`.
+pub const HTTP_REQUESTS_TOTAL: &str = "http_requests_total";
+/// Histogram of HTTP request durations in seconds, by `method`, `route` and
+/// `service_name`: from the request reaching the layer to its response head.
+pub const HTTP_REQUEST_DURATION_SECONDS: &str = "http_request_duration_seconds";
+/// Gauge of HTTP requests in flight, by `method`, `route` and `service_name`.
+pub const HTTP_REQUESTS_IN_FLIGHT: &str = "http_requests_in_flight";

@@ -8,17 +8,29 @@ use crate::tree::{CallNode, CallTree};
 
 impl CallTree {
     /// Serialises the tree as one JSON object: durations in nanoseconds,
-    /// `outcome` as `ok`/`err`/`panic`/`cancelled`/`unfinished`.
+    /// `outcome` as `ok`/`err`/`panic`/`cancelled`/`unfinished`, `status`
+    /// the HTTP status (or `null`), `remote_parent` the `traceparent` the
+    /// request came with (or `null`).
     ///
     /// ```json
-    /// {"uncounted":0,"root":{"name":"GET /rooms","module":"","start_ns":0,
+    /// {"uncounted":0,"status":200,"remote_parent":null,"root":{"name":"GET /rooms","module":"","start_ns":0,
     ///  "wall_ns":20400000,"busy_ns":null,"outcome":"ok","slow":false,
     ///  "calls":1,"failures":0,"children":[]}}
     /// ```
     #[must_use]
     pub fn to_json(&self) -> String {
         let mut out = String::new();
-        let _ = write!(out, "{{\"uncounted\":{},\"root\":", self.uncounted());
+        let _ = write!(
+            out,
+            "{{\"uncounted\":{},\"status\":{},\"remote_parent\":",
+            self.uncounted(),
+            opt(self.status().map(u128::from)),
+        );
+        match self.remote_parent() {
+            Some(parent) => write_str(&mut out, &parent.to_string()),
+            None => out.push_str("null"),
+        }
+        out.push_str(",\"root\":");
         write_node(&mut out, self.root());
         out.push('}');
         out

@@ -37,9 +37,10 @@ use crate::clock::Instant;
 use crate::config;
 use crate::outcome::Outcome;
 use crate::segments::Segmented;
+use crate::traceparent::TraceParent;
 use crate::tree::holders::{Holders, Release};
 use crate::tree::sink::{self, Summary};
-use crate::tree::{CallTree, NodeData, NO_TIME};
+use crate::tree::{CallTree, NodeData, RootInfo, NO_TIME};
 
 /// Most distinct (ancestor, function) aggregates a request keeps.
 const MAX_FOLDS: usize = 256;
@@ -135,7 +136,7 @@ struct Last {
 
 /// Everything only touched under the lock.
 struct State {
-    root_name: Cow<'static, str>,
+    root: RootInfo,
     len: u32,
     /// Whether node order so far is pre-order.
     in_order: bool,
@@ -344,6 +345,16 @@ impl LiveTree {
         }
     }
 
+    /// Records the request's response status, shown on the root.
+    pub(crate) fn set_status(&self, status: u16) {
+        self.lock().root.status = Some(status);
+    }
+
+    /// Records the caller's span in another service.
+    pub(crate) fn set_remote_parent(&self, parent: TraceParent) {
+        self.lock().root.remote_parent = Some(parent);
+    }
+
     /// Builds and hands out the tree if anyone wants it, and frees the
     /// nodes. Called once, by the last attached holder.
     fn deliver(&self) {
@@ -362,7 +373,7 @@ impl LiveTree {
             let tree = sink::wants(&summary).then(|| self.build_tree(&mut state));
             // What is left is a small shell, kept until the last detached
             // holder lets go: free the name, aggregates and nodes now.
-            drop(std::mem::take(&mut state.root_name));
+            drop(std::mem::take(&mut state.root));
             drop(std::mem::take(&mut state.folds));
             // SAFETY: no attached holder is left, so nobody touches a slot
             // without the lock, which is held here; detached holders see
@@ -378,7 +389,7 @@ impl LiveTree {
 
     /// The finished tree, nodes in depth-first pre-order.
     fn build_tree(&self, state: &mut Locked<'_>) -> CallTree {
-        let root_name = std::mem::take(&mut state.root_name);
+        let root = std::mem::take(&mut state.root);
         let folds = std::mem::take(&mut state.folds);
         let len = state.len as usize;
         // One pass over the slots, in the order the calls opened.
@@ -399,7 +410,7 @@ impl LiveTree {
         } else {
             gathered(&nodes, &parents, &folds)
         };
-        CallTree::from_parts(root_name, nodes, state.uncounted)
+        CallTree::from_parts(root, nodes, state.uncounted)
     }
 
     fn node_data(&self, fixed: &Fixed, end: &End) -> NodeData {
@@ -546,7 +557,10 @@ impl TreeRef {
             started,
             cap,
             state: SpinMutex::new(State {
-                root_name: name,
+                root: RootInfo {
+                    name,
+                    ..RootInfo::default()
+                },
                 len: 1,
                 in_order: true,
                 // The root; as it has no parent, no child matches `parent`.

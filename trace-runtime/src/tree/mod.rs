@@ -22,6 +22,7 @@ use std::time::Duration;
 
 use crate::clock;
 use crate::outcome::Outcome;
+use crate::traceparent::TraceParent;
 
 /// The calls of one finished request.
 ///
@@ -30,10 +31,20 @@ use crate::outcome::Outcome;
 /// [`to_json`](CallTree::to_json), or walk it from [`root`](CallTree::root).
 #[derive(Clone, Debug)]
 pub struct CallTree {
-    /// The root's name, which may be owned (`in_request(format!(..), ..)`).
-    root_name: Cow<'static, str>,
+    root: RootInfo,
     nodes: Vec<NodeData>,
     uncounted: u64,
+}
+
+/// What a tree knows about its request besides the calls.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct RootInfo {
+    /// The root's name, which may be owned (`in_request(format!(..), ..)`).
+    pub(crate) name: Cow<'static, str>,
+    /// The response status, for HTTP requests.
+    pub(crate) status: Option<u16>,
+    /// The caller's span in another service, from `traceparent`.
+    pub(crate) remote_parent: Option<TraceParent>,
 }
 
 /// "No time" in [`NodeData`]'s optional times.
@@ -69,14 +80,10 @@ pub struct CallNode<'a> {
 }
 
 impl CallTree {
-    pub(crate) fn from_parts(
-        root_name: Cow<'static, str>,
-        nodes: Vec<NodeData>,
-        uncounted: u64,
-    ) -> CallTree {
+    pub(crate) fn from_parts(root: RootInfo, nodes: Vec<NodeData>, uncounted: u64) -> CallTree {
         debug_assert!(!nodes.is_empty());
         CallTree {
-            root_name,
+            root,
             nodes,
             uncounted,
         }
@@ -90,6 +97,21 @@ impl CallTree {
             tree: self,
             index: 0,
         }
+    }
+
+    /// The HTTP response status, when the request came through the HTTP
+    /// layer (`http::TraceLayer`, cargo feature `tower`) and produced a
+    /// response.
+    #[must_use]
+    pub fn status(&self) -> Option<u16> {
+        self.root.status
+    }
+
+    /// The caller's span in another service, when the request carried a
+    /// valid W3C `traceparent` header (read by the HTTP layer).
+    #[must_use]
+    pub fn remote_parent(&self) -> Option<TraceParent> {
+        self.root.remote_parent
     }
 
     /// Every node, depth first, parents before their children.
@@ -132,7 +154,7 @@ impl<'a> CallNode<'a> {
     #[must_use]
     pub fn name(&self) -> &'a str {
         if self.index == 0 {
-            &self.tree.root_name
+            &self.tree.root.name
         } else {
             self.data().name
         }

@@ -9,8 +9,8 @@
 //! ```
 //!
 //! Names are indented two spaces per level and padded to one column; durations
-//! are right-aligned in the next; marks (`err`, `panic`, `cancelled`, `slow`,
-//! `unfinished`, `×N`) follow.
+//! are right-aligned in the next; marks (`status 200` on an HTTP request's
+//! root, `err`, `panic`, `cancelled`, `slow`, `unfinished`, `×N`) follow.
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -88,6 +88,9 @@ fn label(node: CallNode<'_>) -> String {
 
 fn marks(node: CallNode<'_>) -> Vec<String> {
     let mut marks = Vec::new();
+    if let Some(status) = node.depth().eq(&0).then(|| node.tree.status()).flatten() {
+        marks.push(format!("status {status}"));
+    }
     if node.calls() > 1 {
         marks.push("total".to_owned());
         if node.failures() > 0 {
