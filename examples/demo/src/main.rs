@@ -22,7 +22,6 @@ mod game;
 mod listener;
 mod load;
 mod options;
-mod request_trees;
 mod routes;
 
 use std::error::Error;
@@ -65,6 +64,12 @@ async fn run() -> Result<(), Box<dyn Error>> {
     let exporter = ExporterBuilder::new()
         .service_name("game-rooms")
         .version(env!("CARGO_PKG_VERSION"))
+        // The HTTP layer's latencies as a Prometheus histogram (not a
+        // summary), with the same buckets as the function histogram.
+        .histogram_buckets(
+            trace_runtime::http::HTTP_REQUEST_DURATION_SECONDS,
+            trace_runtime::metrics::DEFAULT_BUCKETS,
+        )
         .listen(&options.metrics_addr)
         .serve()?;
     let listener = tokio::net::TcpListener::bind(&options.listen)
@@ -80,7 +85,7 @@ async fn run() -> Result<(), Box<dyn Error>> {
         game: GameService::new(),
         audit: AuditLog::new(),
     });
-    let router = routes::router(app).layer(axum::middleware::from_fn(request_trees::request_tree));
+    let router = routes::router(app, exporter.clone());
     let (stop_serving, serving_stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
         axum::serve(TimeoutListener::new(listener, READ_TIMEOUT), router)
@@ -121,10 +126,16 @@ async fn run() -> Result<(), Box<dyn Error>> {
     if let Some(tally) = tally {
         println!("load generator: {}", tally.summary());
     }
-    println!("calls by function and result:");
-    for line in exporter.render().lines() {
-        if line.starts_with("function_calls_total{") && !line.ends_with(" 0") {
-            println!("  {line}");
+    let metrics = exporter.render();
+    for (title, family) in [
+        ("requests by route and status:", "http_requests_total{"),
+        ("calls by function and result:", "function_calls_total{"),
+    ] {
+        println!("{title}");
+        for line in metrics.lines() {
+            if line.starts_with(family) && !line.ends_with(" 0") {
+                println!("  {line}");
+            }
         }
     }
     Ok(())

@@ -1,6 +1,8 @@
 //! The demo's HTTP API, on axum: each route calls the traced services, and
-//! the trace layer makes every request the root of its own call tree, named
-//! by its route (`GET /rooms/{name}`), never by the path a client sent.
+//! `trace_runtime::http::TraceLayer` makes every request the root of its own
+//! call tree, named by its route (`GET /rooms/{name}`), never by the path a
+//! client sent, and counts it in `http_requests_total` and
+//! `http_request_duration_seconds`. A 5xx answer marks the tree's root `err`.
 //!
 //! | route | body | answers | calls |
 //! |---|---|---|---|
@@ -12,7 +14,9 @@
 //! | `DELETE /rooms/{name}/players/{player}` | | 200, 404, 500 | `GameService::leave_room`, `AuditLog::record` (spawned) |
 //!
 //! Malformed JSON is a 400, a body of the wrong shape a 422 (axum's `Json`
-//! extractor says so); a storage failure is a 500.
+//! extractor says so); a storage failure is a 500. `GET /metrics` serves the
+//! exporter's text from this router too, outside the layer (neither traced
+//! nor counted), besides the exporter's own port.
 
 use std::sync::Arc;
 
@@ -22,6 +26,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use trace_runtime::exporter::Exporter;
+use trace_runtime::http::{metrics_route, TraceLayer};
 
 use crate::game::{AuditLog, GameError, GameService, Room};
 
@@ -34,8 +40,8 @@ pub struct App {
     pub audit: AuditLog,
 }
 
-/// The rooms API, with state; the caller adds the trace layer.
-pub fn router(app: Arc<App>) -> Router {
+/// The rooms API, traced, and `/metrics`.
+pub fn router(app: Arc<App>, exporter: Exporter) -> Router {
     Router::new()
         .route("/rooms", get(list).post(create))
         .route("/rooms/{name}", get(find).delete(close))
@@ -44,6 +50,9 @@ pub fn router(app: Arc<App>) -> Router {
         .fallback(help)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(app)
+        // After the routes it wraps: one call tree per request.
+        .layer(TraceLayer::new())
+        .route("/metrics", metrics_route(exporter))
 }
 
 /// `POST /rooms`.
