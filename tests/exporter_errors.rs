@@ -36,7 +36,29 @@ fn an_address_in_use_is_a_bind_error_that_names_the_address() {
         source.downcast_ref::<std::io::Error>().unwrap().kind(),
         std::io::ErrorKind::AddrInUse
     );
+    // `main() -> Result<(), Box<dyn Error>>` prints the `Debug` form: the
+    // same message, not the enum.
+    let boxed: Box<dyn std::error::Error> = Box::new(err);
+    assert_eq!(format!("{boxed:?}"), boxed.to_string());
     drop(taken);
+}
+
+#[test]
+fn a_global_label_that_prometheus_cannot_take_is_named() {
+    for name in ["", "9lives", "__reserved", "with-dash", "é"] {
+        let err = ExporterBuilder::new()
+            .global_label(name, "x")
+            .install()
+            .unwrap_err();
+        let ExportError::InvalidLabelName { name: given } = &err else {
+            panic!("expected an invalid label name error, got {err:?}");
+        };
+        assert_eq!(given, name);
+        assert!(
+            err.to_string().contains("letters, digits and underscores"),
+            "{err}"
+        );
+    }
 }
 
 #[test]

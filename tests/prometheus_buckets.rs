@@ -22,7 +22,7 @@ fn buckets_slow() {
 }
 
 fn labels(function: &str) -> String {
-    format!("function=\"{function}\",module=\"{MODULE}\",service_name=\"buckets-svc\"")
+    format!("service_name=\"buckets-svc\",function=\"{function}\",module=\"{MODULE}\"")
 }
 
 fn buckets(text: &str, function: &str) -> Vec<(String, u64)> {
@@ -50,12 +50,16 @@ fn configured_buckets_decide_where_each_call_lands() {
     assert_eq!(buckets_fast(), 1);
     buckets_slow();
     // Recorded by other code through the facade: a histogram by its suffix,
-    // a summary without one.
+    // a summary without one; both get the `service_name` label.
     metrics::histogram!("user_request_seconds", "route" => "/x").record(0.5);
     metrics::histogram!("user_other_seconds").record(0.5);
     let text = exporter.render();
     assert_eq!(
-        prometheus::buckets(&text, "user_request_seconds", "route=\"/x\""),
+        prometheus::buckets(
+            &text,
+            "user_request_seconds",
+            "service_name=\"buckets-svc\",route=\"/x\""
+        ),
         [
             ("0.1".to_owned(), 0),
             ("1".to_owned(), 1),

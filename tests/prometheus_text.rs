@@ -9,10 +9,8 @@
 #![warn(clippy::pedantic)]
 
 use std::future::Future;
-use std::io::Write as _;
 use std::panic::catch_unwind;
 use std::pin::pin;
-use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -42,17 +40,17 @@ fn exporter() -> &'static Exporter {
 fn total(function: &str, result: &str, caller: &str, value: u64) -> String {
     let caller_module = if caller.is_empty() { "" } else { MODULE };
     format!(
-        "function_calls_total{{function=\"{function}\",module=\"{MODULE}\",service_name=\"{SERVICE}\",result=\"{result}\",caller_function=\"{caller}\",caller_module=\"{caller_module}\"}} {value}"
+        "function_calls_total{{service_name=\"{SERVICE}\",function=\"{function}\",module=\"{MODULE}\",result=\"{result}\",caller_function=\"{caller}\",caller_module=\"{caller_module}\"}} {value}"
     )
 }
 
 fn labels(function: &str) -> String {
-    format!("function=\"{function}\",module=\"{MODULE}\",service_name=\"{SERVICE}\"")
+    format!("service_name=\"{SERVICE}\",function=\"{function}\",module=\"{MODULE}\"")
 }
 
 /// The rendered sample lines of `metric` for `function`, sorted.
 fn samples(text: &str, metric: &str, function: &str) -> Vec<String> {
-    let prefix = format!("{metric}{{function=\"{function}\",");
+    let prefix = format!("{metric}{{service_name=\"{SERVICE}\",function=\"{function}\",");
     let mut lines: Vec<String> = text
         .lines()
         .filter(|l| l.starts_with(&prefix))
@@ -270,7 +268,7 @@ fn build_info_is_one_with_version_and_service_name() {
     let text = exporter.render();
     // trace-runtime shares this workspace's version.
     let expected = format!(
-        "build_info{{version=\"{VERSION}\",service_name=\"{SERVICE}\",trace_runtime_version=\"{}\"}} 1",
+        "build_info{{service_name=\"{SERVICE}\",version=\"{VERSION}\",trace_runtime_version=\"{}\"}} 1",
         env!("CARGO_PKG_VERSION")
     );
     let lines: Vec<&str> = text
@@ -305,37 +303,7 @@ fn promtool_accepts_the_rendered_text() {
     let text = exporter.render();
     assert!(text.contains("function_calls_duration_seconds_bucket{"));
 
-    let required = std::env::var("REQUIRE_PROMTOOL").is_ok_and(|v| v == "1");
-    let child = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn();
-    let mut child = match child {
-        Ok(child) => child,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound && !required => {
-            eprintln!(
-                "promtool not found: check skipped (install the `prometheus` package, or set REQUIRE_PROMTOOL=1 to make this a failure)"
-            );
-            return;
-        }
-        Err(err) => panic!("cannot run promtool (REQUIRE_PROMTOOL={required}): {err}"),
-    };
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "promtool check metrics failed ({}):\n{}{}\n--- text ---\n{text}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr),
-    );
+    prometheus::promtool_check(&text);
 }
 
 #[trace]

@@ -7,6 +7,7 @@ use std::hint::black_box;
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
+use crate::http::{self, app, HttpPeer, Served};
 use crate::peer::{Peer, Variant};
 use crate::probe;
 use crate::recorder;
@@ -15,9 +16,10 @@ use crate::workload::CALLS_PER_REQUEST;
 /// Traced calls of the memory test.
 pub const MEMORY_CALLS: u64 = 10_000_000;
 
-/// Runs `request` for about `budget` and returns the number of requests
-/// per second it managed (warms caches, thread-locals and handles).
-fn calibrate(request: fn(u64) -> u64, budget: Duration) -> f64 {
+/// Runs `request` for about `budget` (requests `0..n`, `n` a multiple of
+/// 64) and returns the number of requests per second it managed, and `n`
+/// (warms caches, thread-locals and handles).
+fn calibrate(request: impl Fn(u64) -> u64, budget: Duration) -> (f64, u64) {
     let start = Instant::now();
     let mut done = 0u64;
     while start.elapsed() < budget {
@@ -28,7 +30,7 @@ fn calibrate(request: fn(u64) -> u64, budget: Duration) -> f64 {
     }
     #[allow(clippy::cast_precision_loss)]
     let rate = done as f64 / start.elapsed().as_secs_f64();
-    rate
+    (rate, done)
 }
 
 /// Requests needed to fill `window` at `rate` requests per second.
@@ -51,7 +53,7 @@ pub fn measure(peer: Peer, variant: Variant, window: Duration) -> [f64; 3] {
     let exporter = recorder::install();
     peer.setup();
     let request = peer.request(variant);
-    let rate = calibrate(request, window / 3);
+    let (rate, _) = calibrate(request, window / 3);
     peer.flush();
     black_box(recorder::drain(&exporter));
     let requests = requests_for(window, rate);
@@ -106,7 +108,7 @@ pub fn contention(peer: Peer, threads: usize, window: Duration) -> [f64; 3] {
     let exporter = recorder::install();
     peer.setup();
     let request = peer.request(Variant::Sync);
-    let requests = requests_for(window, calibrate(request, window / 3));
+    let requests = requests_for(window, calibrate(request, window / 3).0);
     black_box(recorder::drain(&exporter));
     let barrier = Barrier::new(threads + 1);
     let mut cpu_start = Duration::ZERO;
@@ -141,5 +143,46 @@ pub fn contention(peer: Peer, threads: usize, window: Duration) -> [f64; 3] {
         per_request_ns(total, calls),
         per_request_ns(cpu, calls),
         cpu.as_secs_f64() / longest.as_secs_f64().max(1e-9),
+    ]
+}
+
+/// Wall time on the calling thread and CPU time of the whole process per
+/// HTTP request of the mix, in nanoseconds. The CPU window also covers
+/// rendering the metrics (which drains queued histogram samples). Panics
+/// when the contender's check fails: the recorder or the log did not see
+/// the requests.
+pub fn measure_http(peer: HttpPeer, window: Duration) -> [f64; 2] {
+    let exporter = http::install_recorder();
+    let router = peer.setup();
+    app::check_answers(&router);
+    let serve = |i| app::serve(&router, i);
+    let (rate, warm_up) = calibrate(serve, window / 3);
+    black_box(exporter.render());
+    let requests = requests_for(window, rate);
+
+    let cpu_start = probe::process_cpu();
+    let start = Instant::now();
+    for i in 0..requests {
+        black_box(serve(black_box(i)));
+    }
+    let wall = start.elapsed();
+    let metrics = exporter.render();
+    let cpu = probe::process_cpu() - cpu_start;
+
+    let mut served = Served {
+        found: app::CHECKED.0,
+        missing: app::CHECKED.1,
+    };
+    for n in [warm_up, requests] {
+        let (found, missing) = app::expected(n);
+        served.found += found;
+        served.missing += missing;
+    }
+    if let Err(why) = peer.check(&metrics, served) {
+        panic!("{} did not do its work: {why}", peer.key());
+    }
+    [
+        per_request_ns(wall, requests),
+        per_request_ns(cpu, requests),
     ]
 }

@@ -1,16 +1,19 @@
 //! `cargo bench -p trace-benches --bench peers`: this project against its
 //! peers on the same workload in one run. Prints the per-call overhead table
-//! (wall and all-in CPU, sync and async), memory, contention and compile-time
-//! figures, and the goals they meet.
+//! (wall and all-in CPU, sync and async), memory, contention, compile-time
+//! and per-HTTP-request figures, and the goals they meet.
 //!
 //! Options (after `--`): `--rounds N` (default 5), `--window-ms N` (measured
 //! window per child, default 300), `--quick` (2 rounds of 100 ms, no memory
 //! or compile-time test), `--skip-memory`, `--skip-contention`,
-//! `--skip-compile-time`.
+//! `--skip-compile-time`, `--skip-http`, and `--only SECTIONS` to run only
+//! the comma-separated sections named (`overhead`, `memory`, `contention`,
+//! `compile-time`, `http`), e.g. `--only http`.
 
 mod child;
 mod compile_time;
 mod exec;
+mod http;
 mod peer;
 mod probe;
 mod recorder;
@@ -20,6 +23,7 @@ mod workload;
 
 use std::time::Duration;
 
+use http::HttpPeer;
 use peer::{Peer, Variant};
 use runner::Settings;
 
@@ -34,9 +38,10 @@ fn main() {
     }
     let settings = parse(&args);
     eprintln!("{settings:?}");
-    let overheads = runner::overheads(&settings);
+    let overheads = settings.overhead.then(|| runner::overheads(&settings));
     let memory = settings.memory.then(runner::memory);
     let contention = settings.contention.then(|| runner::contention(&settings));
+    let http = settings.http.then(|| runner::http_overheads(&settings));
     let compile = settings.compile_time.then(|| {
         eprintln!("compile time: dev, then release");
         [compile_time::measure(false), compile_time::measure(true)]
@@ -48,23 +53,32 @@ fn main() {
         settings.window_ms,
         cpu_model()
     );
-    report::overheads(&overheads);
+    if let Some(results) = &overheads {
+        report::overheads(results);
+    }
     if let Some(rows) = &memory {
         report::memory(rows);
     }
     if let Some(rows) = &contention {
         report::contention(rows);
     }
+    if let Some(results) = &http {
+        report::http(results);
+    }
     if let Some(profiles) = &compile {
         report::compile_time(profiles);
     }
     report::goals(
-        &overheads,
+        overheads.as_ref(),
         memory.as_deref(),
         contention.as_deref(),
         compile.as_ref(),
+        http.as_ref(),
     );
 }
+
+/// The sections `--only` can name.
+const SECTIONS: [&str; 5] = ["overhead", "memory", "contention", "compile-time", "http"];
 
 fn parse(args: &[String]) -> Settings {
     let mut settings = Settings {
@@ -73,6 +87,8 @@ fn parse(args: &[String]) -> Settings {
         memory: true,
         contention: true,
         compile_time: true,
+        overhead: true,
+        http: true,
     };
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -93,6 +109,24 @@ fn parse(args: &[String]) -> Settings {
             "--skip-memory" => settings.memory = false,
             "--skip-contention" => settings.contention = false,
             "--skip-compile-time" => settings.compile_time = false,
+            "--skip-http" => settings.http = false,
+            "--only" => {
+                let list = args.next().expect("--only needs a list of sections");
+                let only: Vec<&str> = list.split(',').collect();
+                for section in &only {
+                    assert!(
+                        SECTIONS.contains(section),
+                        "unknown section {section}; sections: {}",
+                        SECTIONS.join(", ")
+                    );
+                }
+                let wanted = |name: &str| only.contains(&name);
+                settings.overhead = wanted("overhead");
+                settings.memory = wanted("memory");
+                settings.contention = wanted("contention");
+                settings.compile_time = wanted("compile-time");
+                settings.http = wanted("http");
+            }
             other => panic!("unknown option {other}; see the top of benches/src/peers.rs"),
         }
     }
@@ -102,8 +136,14 @@ fn parse(args: &[String]) -> Settings {
 /// Runs one measurement (see [`child`]) and prints its numbers.
 fn run_child(args: &[String]) {
     let arg = |i: usize| args.get(i).map_or("", String::as_str);
-    let peer = Peer::from_key(arg(1)).unwrap_or_else(|| panic!("unknown peer {}", arg(1)));
     let millis = |i: usize| Duration::from_millis(arg(i).parse().expect("window in ms"));
+    if arg(0) == "http" {
+        let peer =
+            HttpPeer::from_key(arg(1)).unwrap_or_else(|| panic!("unknown HTTP peer {}", arg(1)));
+        print_numbers(&child::measure_http(peer, millis(2)));
+        return;
+    }
+    let peer = Peer::from_key(arg(1)).unwrap_or_else(|| panic!("unknown peer {}", arg(1)));
     let numbers: Vec<f64> = match arg(0) {
         "measure" => {
             let variant = Variant::from_key(arg(2)).expect("sync or async");
@@ -116,6 +156,11 @@ fn run_child(args: &[String]) {
         }
         other => panic!("unknown child mode {other}"),
     };
+    print_numbers(&numbers);
+}
+
+/// The child's answer: one line of numbers on stdout.
+fn print_numbers(numbers: &[f64]) {
     let line: Vec<String> = numbers.iter().map(|n| format!("{n:.3}")).collect();
     println!("{}", line.join(" "));
 }

@@ -2,15 +2,16 @@
 //! of the performance issue.
 
 use crate::compile_time::{CompileTime, ATTRIBUTES};
+use crate::http::{app, HttpPeer};
 use crate::peer::Peer;
-use crate::runner::{Contention, Overhead, Overheads};
+use crate::runner::{Contention, HttpOverheads, Overhead, Overheads};
 
 /// Compile-time results, dev then release profile.
 pub type CompileTimes = [Result<CompileTime, String>; 2];
 
 const PROFILES: [&str; 2] = ["dev", "release"];
 
-fn find<T: Copy>(rows: &[(Peer, T)], peer: Peer) -> Option<T> {
+fn find<P: PartialEq, T: Copy>(rows: &[(P, T)], peer: P) -> Option<T> {
     rows.iter().find(|(p, _)| *p == peer).map(|(_, v)| *v)
 }
 
@@ -127,6 +128,39 @@ pub fn compile_time(profiles: &CompileTimes) {
     }
 }
 
+/// The HTTP table: overhead per request above the bare Router, with ratios
+/// against this project's layer.
+pub fn http(results: &HttpOverheads) {
+    let ours = find(&results.peers, HttpPeer::Ours).unwrap_or_default();
+    println!(
+        "### HTTP: overhead per request of the layer (ns above the bare axum Router, \
+         in process through `oneshot`)\n"
+    );
+    println!("| layer | wall | CPU (all-in) | ÷ ours (wall / CPU) |");
+    println!("|---|---:|---:|---|");
+    for (peer, overhead) in &results.peers {
+        println!(
+            "| {} | {:.0} | {:.0} | {} / {} |",
+            peer.label(),
+            overhead.wall,
+            overhead.cpu,
+            ratio(overhead.wall, ours.wall),
+            ratio(overhead.cpu, ours.cpu),
+        );
+    }
+    let bare = results.baseline;
+    println!(
+        "\nBare Router: {:.0} ns wall / {:.0} ns CPU per request. Mix: {} in {every} \
+         `GET /rooms/7` (`200`; the handler calls two small functions, instrumented in no row, \
+         so the layer alone is measured), 1 in {every} an unmatched path (`404`); bodies read \
+         to the end.\n",
+        bare.wall,
+        bare.cpu,
+        app::MISSING_EVERY - 1,
+        every = app::MISSING_EVERY,
+    );
+}
+
 fn verdict(ok: bool) -> &'static str {
     if ok {
         "yes"
@@ -148,52 +182,20 @@ fn goal(what: &str, measured: f64, limit: f64, unit: &str) {
     );
 }
 
-/// The goals of the performance issue, as measured in this run.
+/// The goals of the performance issue, as measured in this run (those of
+/// the sections that ran).
 pub fn goals(
-    results: &Overheads,
+    results: Option<&Overheads>,
     memory: Option<&[(Peer, [f64; 2])]>,
     contention: Option<&[(Peer, Contention)]>,
     compile: Option<&CompileTimes>,
+    http: Option<&HttpOverheads>,
 ) {
-    let get = |peer| find(&results.peers, peer).unwrap_or([Overhead::default(); 2]);
-    let ours = get(Peer::OursFull);
-    let metrics_only = get(Peer::OursMetrics);
-    let off = get(Peer::OursOff);
     println!("### Goals\n");
     println!("| goal | measured | limit | met |");
     println!("|---|---:|---:|---|");
-    for (v, name) in ["sync", "async"].iter().enumerate() {
-        for (peer, limit, short) in [
-            (Peer::FastraceRoot, 0.33, "fastrace with root"),
-            (Peer::TracingTree, 0.2, "tracing + tracing-tree"),
-            (Peer::Autometrics, 0.2, "autometrics"),
-        ] {
-            goal(
-                &format!("full ÷ {short}, all-in CPU, {name}"),
-                ours[v].cpu / get(peer)[v].cpu,
-                limit,
-                "",
-            );
-        }
-        let hand = get(Peer::HandWritten)[v];
-        goal(
-            &format!("metrics-only ÷ hand-written, wall, {name}"),
-            metrics_only[v].wall / hand.wall,
-            1.2,
-            "",
-        );
-        goal(
-            &format!("metrics-only ÷ hand-written, all-in CPU, {name}"),
-            metrics_only[v].cpu / hand.cpu,
-            1.2,
-            "",
-        );
-        goal(
-            &format!("switched off, wall per call, {name}"),
-            off[v].wall,
-            3.0,
-            " ns",
-        );
+    if let Some(results) = results {
+        overhead_goals(results);
     }
     if let Some(rows) = memory {
         for peer in [Peer::OursFull, Peer::OursMetrics] {
@@ -239,5 +241,67 @@ pub fn goals(
             );
         }
     }
+    if let Some(results) = http {
+        http_goals(results);
+    }
     println!();
+}
+
+/// The goals of the per-call overhead table.
+fn overhead_goals(results: &Overheads) {
+    let get = |peer| find(&results.peers, peer).unwrap_or([Overhead::default(); 2]);
+    let ours = get(Peer::OursFull);
+    let metrics_only = get(Peer::OursMetrics);
+    let off = get(Peer::OursOff);
+    for (v, name) in ["sync", "async"].iter().enumerate() {
+        for (peer, limit, short) in [
+            (Peer::FastraceRoot, 0.33, "fastrace with root"),
+            (Peer::TracingTree, 0.2, "tracing + tracing-tree"),
+            (Peer::Autometrics, 0.2, "autometrics"),
+        ] {
+            goal(
+                &format!("full ÷ {short}, all-in CPU, {name}"),
+                ours[v].cpu / get(peer)[v].cpu,
+                limit,
+                "",
+            );
+        }
+        let hand = get(Peer::HandWritten)[v];
+        goal(
+            &format!("metrics-only ÷ hand-written, wall, {name}"),
+            metrics_only[v].wall / hand.wall,
+            1.2,
+            "",
+        );
+        goal(
+            &format!("metrics-only ÷ hand-written, all-in CPU, {name}"),
+            metrics_only[v].cpu / hand.cpu,
+            1.2,
+            "",
+        );
+        goal(
+            &format!("switched off, wall per call, {name}"),
+            off[v].wall,
+            3.0,
+            " ns",
+        );
+    }
+}
+
+/// The goals of the HTTP table: our layer's overhead per request against
+/// the other layers', all-in CPU.
+fn http_goals(results: &HttpOverheads) {
+    let cpu = |peer| find(&results.peers, peer).unwrap_or_default().cpu;
+    let ours = cpu(HttpPeer::Ours);
+    for (peer, limit, short) in [
+        (HttpPeer::AxumPrometheus, 0.5, "axum-prometheus"),
+        (HttpPeer::TraceLayerTree, 0.2, "TraceLayer + tracing-tree"),
+    ] {
+        goal(
+            &format!("HTTP layer ÷ {short}, all-in CPU per request"),
+            ours / cpu(peer),
+            limit,
+            "",
+        );
+    }
 }

@@ -4,6 +4,7 @@
 
 use std::process::Command;
 
+use crate::http::HttpPeer;
 use crate::peer::{Peer, Variant};
 use crate::workload::CALLS_PER_REQUEST;
 
@@ -20,6 +21,10 @@ pub struct Settings {
     pub contention: bool,
     /// Run `compile_time.sh` for the dev and release profiles.
     pub compile_time: bool,
+    /// Run the per-call overhead measurements (sync and async).
+    pub overhead: bool,
+    /// Run the per-HTTP-request section.
+    pub http: bool,
 }
 
 /// Per-call overhead of one contender in one variant, in nanoseconds.
@@ -74,7 +79,7 @@ fn summarise(rounds: &[(f64, f64)]) -> Overhead {
 }
 
 /// `peers` rotated left by `round`.
-fn rotated(peers: &[Peer], round: usize) -> Vec<Peer> {
+fn rotated<P: Copy>(peers: &[P], round: usize) -> Vec<P> {
     let mut order = peers.to_vec();
     order.rotate_left(round % peers.len());
     order
@@ -235,4 +240,49 @@ pub fn contention(settings: &Settings) -> Vec<(Peer, Contention)> {
             (*peer, figures)
         })
         .collect()
+}
+
+/// The HTTP section's measurements.
+#[derive(Clone, Debug)]
+pub struct HttpOverheads {
+    /// Overhead per request above the bare Router, every contender but the
+    /// baseline, in table order.
+    pub peers: Vec<(HttpPeer, Overhead)>,
+    /// Median time per request of the bare Router (ns).
+    pub baseline: Overhead,
+}
+
+/// Overhead per HTTP request of every layer: in each round, time per
+/// request minus the bare Router's in that round, then the median over
+/// rounds.
+pub fn http_overheads(settings: &Settings) -> HttpOverheads {
+    let mut samples = vec![Vec::new(); HttpPeer::ALL.len()];
+    let mut baselines = Vec::new();
+    for round in 0..settings.rounds {
+        eprintln!("http: round {}/{}", round + 1, settings.rounds);
+        let mut raw = [(0.0, 0.0); HttpPeer::ALL.len()];
+        for peer in rotated(&HttpPeer::ALL, round) {
+            let numbers = child(&[
+                "http".to_owned(),
+                peer.key().to_owned(),
+                settings.window_ms.to_string(),
+            ]);
+            let index = HttpPeer::ALL.iter().position(|p| *p == peer).unwrap_or(0);
+            raw[index] = (numbers[0], numbers[1]);
+        }
+        let baseline = raw[0];
+        baselines.push(baseline);
+        for (index, (wall, cpu)) in raw.iter().enumerate() {
+            samples[index].push((wall - baseline.0, cpu - baseline.1));
+        }
+    }
+    HttpOverheads {
+        peers: HttpPeer::ALL
+            .iter()
+            .zip(&samples)
+            .skip(1)
+            .map(|(peer, rounds)| (*peer, summarise(rounds)))
+            .collect(),
+        baseline: summarise(&baselines),
+    }
 }

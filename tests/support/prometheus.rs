@@ -31,3 +31,46 @@ pub fn value(text: &str, name: &str, labels: &str) -> Option<f64> {
         .find_map(|l| l.strip_prefix(&prefix))
         .map(|v| v.parse().expect("a number"))
 }
+
+/// Runs `promtool check metrics` on `text` and fails on any complaint. A
+/// missing promtool skips the check with a note, unless
+/// `REQUIRE_PROMTOOL=1` (set by CI) makes it a failure.
+///
+/// # Panics
+/// If promtool rejects the text, or cannot be run when required.
+pub fn promtool_check(text: &str) {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+
+    let required = std::env::var("REQUIRE_PROMTOOL").is_ok_and(|v| v == "1");
+    let child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(child) => child,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound && !required => {
+            eprintln!(
+                "promtool not found: check skipped (install the `prometheus` package, or set REQUIRE_PROMTOOL=1 to make this a failure)"
+            );
+            return;
+        }
+        Err(err) => panic!("cannot run promtool (REQUIRE_PROMTOOL={required}): {err}"),
+    };
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "promtool check metrics failed ({}):\n{}{}\n--- text ---\n{text}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+}

@@ -130,6 +130,26 @@ pub use exporter::ExporterBuilder;
 pub use outcome::Outcome;
 pub use tree::TreeConfig;
 
+/// An [`ExporterBuilder`] for the package that calls it: its name is the
+/// service name (unless [`service_name`](ExporterBuilder::service_name) or
+/// `OTEL_SERVICE_NAME` says otherwise), its version the `version` label of
+/// `build_info`. Shorthand for
+/// `ExporterBuilder::new().package(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"))`.
+///
+/// ```no_run
+/// let exporter = trace_runtime::exporter_builder!().serve()?;
+/// # Ok::<(), trace_runtime::exporter::ExportError>(())
+/// ```
+#[macro_export]
+macro_rules! exporter_builder {
+    () => {
+        $crate::ExporterBuilder::new().package(
+            ::core::env!("CARGO_PKG_NAME"),
+            ::core::env!("CARGO_PKG_VERSION"),
+        )
+    };
+}
+
 /// What macro expansions use. Not public API: may change in any release.
 #[doc(hidden)]
 pub mod __private {

@@ -1,9 +1,11 @@
 //! [`ExporterBuilder`]: validates the configuration, installs the Prometheus
 //! recorder, serves `/metrics` or returns a handle, and keeps upkeep running.
 
+use std::fmt;
 use std::net::SocketAddr;
 #[cfg(feature = "serve")]
 use std::net::TcpListener;
+use std::sync::Arc;
 use std::time::Duration;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -47,8 +49,30 @@ pub struct ExporterBuilder {
     /// Buckets of other code's histograms, by name suffix.
     other_buckets: Vec<(String, Vec<f64>)>,
     service_name: Option<String>,
+    /// The service name when none is set and `OTEL_SERVICE_NAME` is unset.
+    package: Option<String>,
     version: String,
     upkeep: Duration,
+    global_labels: Vec<(String, String)>,
+    hooks: Hooks,
+}
+
+/// Functions run before each render.
+#[derive(Clone, Default)]
+struct Hooks(Vec<Arc<dyn Fn() + Send + Sync>>);
+
+impl fmt::Debug for Hooks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} hooks", self.0.len())
+    }
+}
+
+impl Hooks {
+    fn run(&self) {
+        for hook in &self.0 {
+            hook();
+        }
+    }
 }
 
 impl Default for ExporterBuilder {
@@ -62,14 +86,18 @@ impl Default for ExporterBuilder {
 #[derive(Clone, Debug)]
 pub struct Exporter {
     handle: PrometheusHandle,
+    hooks: Hooks,
     local_addr: Option<SocketAddr>,
 }
 
 impl Exporter {
-    /// The metrics in the Prometheus text format, for a `/metrics` handler.
+    /// The metrics in the Prometheus text format (content type
+    /// [`CONTENT_TYPE`](crate::exporter::CONTENT_TYPE)), for a `/metrics`
+    /// handler; runs the [`before_render`](ExporterBuilder::before_render)
+    /// hooks first.
     #[must_use]
     pub fn render(&self) -> String {
-        render(&self.handle)
+        render(&self.handle, &self.hooks)
     }
 
     /// The address `/metrics` is served on, when started with
@@ -92,8 +120,11 @@ impl ExporterBuilder {
             buckets: names::DEFAULT_BUCKETS.to_vec(),
             other_buckets: Vec::new(),
             service_name: None,
+            package: None,
             version: String::new(),
             upkeep: DEFAULT_UPKEEP,
+            global_labels: Vec::new(),
+            hooks: Hooks::default(),
         }
     }
 
@@ -133,6 +164,56 @@ impl ExporterBuilder {
     #[must_use]
     pub fn service_name(mut self, name: impl Into<String>) -> Self {
         self.service_name = Some(name.into());
+        self
+    }
+
+    /// A label every series carries, such as `deployment="eu-1"`; a
+    /// series' own label of the same name wins. `service_name` is one
+    /// already: set it with [`service_name`](Self::service_name).
+    ///
+    /// ```
+    /// let builder = trace_runtime::ExporterBuilder::new().global_label("deployment", "eu-1");
+    /// # let _ = builder;
+    /// ```
+    #[must_use]
+    pub fn global_label(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.global_labels.push((name.into(), value.into()));
+        self
+    }
+
+    /// Runs `hook` before each render, to bring gauges up to date (process
+    /// memory, a pool's connections) just before they are read. Hooks run
+    /// in the order added, on the rendering thread.
+    ///
+    /// ```
+    /// let builder = trace_runtime::ExporterBuilder::new().before_render(|| {
+    ///     metrics::gauge!("pool_connections_idle").set(4.0);
+    /// });
+    /// # let _ = builder;
+    /// ```
+    #[must_use]
+    pub fn before_render(mut self, hook: impl Fn() + Send + Sync + 'static) -> Self {
+        self.hooks.0.push(Arc::new(hook));
+        self
+    }
+
+    /// The package the service is built from: `name` is the service name
+    /// unless [`service_name`](Self::service_name) or `OTEL_SERVICE_NAME`
+    /// says otherwise, `version` the `version` of `build_info` unless
+    /// [`version`](Self::version) does. [`exporter_builder!`](crate::exporter_builder)
+    /// passes the calling package's.
+    ///
+    /// ```
+    /// let builder = trace_runtime::ExporterBuilder::new()
+    ///     .package(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"));
+    /// # let _ = builder;
+    /// ```
+    #[must_use]
+    pub fn package(mut self, name: impl Into<String>, version: impl Into<String>) -> Self {
+        self.package = Some(name.into());
+        if self.version.is_empty() {
+            self.version = version.into();
+        }
         self
     }
 
@@ -183,16 +264,21 @@ impl ExporterBuilder {
         let local_addr = listener.local_addr().ok();
         let handle = self.install_recorder(prometheus)?;
         let serving = handle.clone();
+        let hooks = self.hooks.clone();
         std::thread::Builder::new()
             .name("trace-runtime-metrics".to_owned())
             .spawn(move || {
                 // The listener is bound; nothing else can fail before the
                 // server runs but the runtime's creation, which only a
                 // resource-starved process sees.
-                let _ = http::serve(listener, move || render(&serving));
+                let _ = http::serve(listener, move || render(&serving, &hooks));
             })
             .map_err(ExportError::Thread)?;
-        Ok(Exporter { handle, local_addr })
+        Ok(Exporter {
+            handle,
+            hooks: self.hooks,
+            local_addr,
+        })
     }
 
     /// Installs the recorder without serving: mount [`Exporter::render`] in
@@ -206,6 +292,7 @@ impl ExporterBuilder {
         let handle = self.install_recorder(prometheus)?;
         Ok(Exporter {
             handle,
+            hooks: self.hooks,
             local_addr: None,
         })
     }
@@ -228,12 +315,30 @@ impl ExporterBuilder {
         {
             return Err(ExportError::EmptyServiceName);
         }
+        if let Some((name, _)) = self.global_labels.iter().find(|(n, _)| !is_label_name(n)) {
+            return Err(ExportError::InvalidLabelName { name: name.clone() });
+        }
         let mut prometheus = PrometheusBuilder::new()
             .set_buckets_for_metric(
                 Matcher::Full(names::DURATION_SECONDS.to_owned()),
                 &self.buckets,
             )
             .map_err(|_| ExportError::EmptyBuckets)?;
+        // The HTTP layer's histogram gets the call buckets unless a
+        // `histogram_buckets` suffix covers it.
+        let http = names::HTTP_REQUEST_DURATION_SECONDS;
+        if !self
+            .other_buckets
+            .iter()
+            .any(|(s, _)| http.ends_with(s.as_str()))
+        {
+            prometheus = prometheus
+                .set_buckets_for_metric(Matcher::Full(http.to_owned()), &self.buckets)
+                .map_err(|_| ExportError::EmptyBuckets)?;
+        }
+        for (name, value) in self.global_labels() {
+            prometheus = prometheus.add_global_label(name, value);
+        }
         for (suffix, bounds) in &self.other_buckets {
             prometheus = prometheus
                 .set_buckets_for_metric(Matcher::Suffix(suffix.clone()), bounds)
@@ -243,6 +348,20 @@ impl ExporterBuilder {
                 })?;
         }
         Ok(prometheus)
+    }
+
+    /// The labels every series gets: the user's, then `service_name`
+    /// unless the user gave one.
+    fn global_labels(&self) -> Vec<(String, String)> {
+        let mut labels = self.global_labels.clone();
+        if !labels.iter().any(|(name, _)| name == "service_name") {
+            let name = (self.service_name.clone())
+                .or_else(service::from_env)
+                .or_else(|| self.package.clone())
+                .unwrap_or_else(|| service::UNKNOWN.to_owned());
+            labels.push(("service_name".to_owned(), name));
+        }
+        labels
     }
 
     fn install_recorder(
@@ -259,8 +378,12 @@ impl ExporterBuilder {
             metrics::set_global_recorder(recorder)
                 .map_err(|_| ExportError::RecorderAlreadyInstalled)?;
             histogram::configure(&self.buckets);
+            handles::set_global_labels(self.global_labels());
             if let Some(name) = &self.service_name {
                 service::set(name.clone());
+            }
+            if let Some(package) = &self.package {
+                service::set_package(package.clone());
             }
             Ok(())
         })?;
@@ -293,8 +416,19 @@ fn check_bounds(bounds: &[f64]) -> Result<(), Option<(usize, f64)>> {
     Ok(())
 }
 
-/// The metrics text, with per-thread counts published first.
-pub(crate) fn render(handle: &PrometheusHandle) -> String {
+/// Whether `name` is a Prometheus label name a user may set.
+fn is_label_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !name.starts_with("__")
+}
+
+/// The metrics text: hooks first, then per-thread counts published.
+fn render(handle: &PrometheusHandle, hooks: &Hooks) -> String {
+    hooks.run();
     handles::publish();
     let mut text = handle.render();
     handles::render_histograms(&mut text);
@@ -310,6 +444,19 @@ fn describe_and_announce(version: &str) {
     metrics::describe_gauge!(
         names::CONCURRENT,
         "Calls of traced functions currently in flight."
+    );
+    metrics::describe_counter!(
+        names::HTTP_REQUESTS_TOTAL,
+        "HTTP requests served, by method, route template and response status."
+    );
+    metrics::describe_histogram!(
+        names::HTTP_REQUEST_DURATION_SECONDS,
+        metrics::Unit::Seconds,
+        "Duration of HTTP requests, from arrival to the response head."
+    );
+    metrics::describe_gauge!(
+        names::HTTP_REQUESTS_IN_FLIGHT,
+        "HTTP requests currently being served."
     );
     metrics::describe_gauge!(
         names::BUILD_INFO,

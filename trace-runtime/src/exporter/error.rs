@@ -12,8 +12,10 @@ use std::net::SocketAddr;
 ///     .unwrap_err();
 /// assert!(matches!(err, trace_runtime::exporter::ExportError::InvalidAddress { .. }));
 /// assert!(err.to_string().contains("127.0.0.1:9000"));
+/// // `Debug` says the same, so `main() -> Result<(), Box<dyn Error>>` prints
+/// // what to fix rather than the enum.
+/// assert_eq!(format!("{err:?}"), err.to_string());
 /// ```
-#[derive(Debug)]
 #[non_exhaustive]
 pub enum ExportError {
     /// The listen address is not an `ip:port` socket address.
@@ -49,6 +51,12 @@ pub enum ExportError {
     },
     /// The service name is empty.
     EmptyServiceName,
+    /// A [global label](crate::ExporterBuilder::global_label) name is not a
+    /// Prometheus label name.
+    InvalidLabelName {
+        /// The name as given.
+        name: String,
+    },
     /// A global `metrics` recorder was installed before; there can only be one.
     RecorderAlreadyInstalled,
     /// The exporter's background thread could not be started.
@@ -99,12 +107,24 @@ impl fmt::Display for ExportError {
                 f,
                 "service name is empty: pass a non-empty name to `.service_name(...)` or leave it unset"
             ),
+            ExportError::InvalidLabelName { name } => write!(
+                f,
+                "invalid label name {name:?}: use letters, digits and underscores, not starting with a digit or `__`, e.g. \"deployment\""
+            ),
             ExportError::RecorderAlreadyInstalled => write!(
                 f,
                 "a global metrics recorder is already installed: build the exporter once, before any other recorder"
             ),
             ExportError::Thread(err) => write!(f, "cannot start the exporter thread: {err}"),
         }
+    }
+}
+
+/// The same message as `Display`, so an error returned from `main` reads
+/// as what to fix.
+impl fmt::Debug for ExportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }
 

@@ -273,10 +273,32 @@ impl EdgeMetrics {
 }
 
 /// The labels as the Prometheus text format writes them, without braces.
+/// Labels the exporter adds to every series, by name: a series' own label
+/// of the same name wins.
+static GLOBAL_LABELS: OnceLock<Vec<(String, String)>> = OnceLock::new();
+
+/// Sets the global labels, before any call site registers under the
+/// exporter; only the first call counts.
+pub(crate) fn set_global_labels(labels: Vec<(String, String)>) {
+    let _ = GLOBAL_LABELS.set(labels);
+}
+
+/// The label list of a series rendered by us, ordered as the exporter
+/// orders its own series: global labels first (a series' own value replacing
+/// the global one in place), then the series' other labels.
 fn label_text(labels: &[Label]) -> String {
-    labels
+    let globals = GLOBAL_LABELS.get().map_or(&[][..], Vec::as_slice);
+    let own = |name: &str| labels.iter().find(|l| l.key() == name).map(Label::value);
+    globals
         .iter()
-        .map(|l| format!("{}=\"{}\"", l.key(), sanitize_label_value(l.value())))
+        .map(|(name, value)| (name.as_str(), own(name).unwrap_or(value)))
+        .chain(
+            labels
+                .iter()
+                .filter(|l| globals.iter().all(|(name, _)| l.key() != name))
+                .map(|l| (l.key(), l.value())),
+        )
+        .map(|(name, value)| format!("{name}=\"{}\"", sanitize_label_value(value)))
         .collect::<Vec<_>>()
         .join(",")
 }
