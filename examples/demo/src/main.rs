@@ -64,12 +64,6 @@ async fn run() -> Result<(), Box<dyn Error>> {
     let exporter = ExporterBuilder::new()
         .service_name("game-rooms")
         .version(env!("CARGO_PKG_VERSION"))
-        // The HTTP layer's latencies as a Prometheus histogram (not a
-        // summary), with the same buckets as the function histogram.
-        .histogram_buckets(
-            trace_runtime::http::HTTP_REQUEST_DURATION_SECONDS,
-            trace_runtime::metrics::DEFAULT_BUCKETS,
-        )
         .listen(&options.metrics_addr)
         .serve()?;
     let listener = tokio::net::TcpListener::bind(&options.listen)
