@@ -153,7 +153,10 @@ pub fn contention(peer: Peer, threads: usize, window: Duration) -> [f64; 3] {
 /// the requests.
 pub fn measure_http(peer: HttpPeer, window: Duration) -> [f64; 2] {
     let exporter = http::install_recorder();
-    let router = peer.setup();
+    // Routes made into services once, as `axum::serve` does (through
+    // `into_make_service`): an unfinished `Router<()>` turns each handler
+    // into a service, and applies its layers, on every request.
+    let router = peer.setup().with_state(());
     app::check_answers(&router);
     let serve = |i| app::serve(&router, i);
     let (rate, warm_up) = calibrate(serve, window / 3);

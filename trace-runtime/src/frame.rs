@@ -55,12 +55,25 @@ thread_local! {
 #[inline]
 pub(crate) fn with_current<R>(f: impl FnOnce(Frame, Option<&LiveTree>) -> R) -> R {
     let frame = current();
-    // SAFETY: whoever made `frame` current (a root, an async call during its
-    // poll, a captured context while it runs) holds its tree until it makes
-    // another frame current again, which happens after `f` returns: the
-    // holder's scope encloses this call on this thread.
-    let tree = unsafe { frame.tree.as_ref() };
-    f(frame, tree)
+    // SAFETY: `frame` is current, and the reference lives only as long as
+    // `f`, during which this thread's frame stays current.
+    f(frame, unsafe { tree_of_current(&frame) })
+}
+
+/// The tree of `frame`, the current frame (if trees are being collected):
+/// what [`with_current`] hands its closure, for the one caller on the hot
+/// path that cannot afford a closure LLVM might leave out of line.
+///
+/// # Safety
+/// `frame` is this thread's current frame, and the reference is not used
+/// after another frame is made current on this thread: whoever made `frame`
+/// current (a root, an async call during its poll, a captured context
+/// while it runs) holds its tree until then.
+#[inline(always)]
+pub(crate) unsafe fn tree_of_current(frame: &Frame) -> Option<&LiveTree> {
+    // SAFETY: non-null frame trees point to a live tree while the frame is
+    // current (the caller's contract).
+    unsafe { frame.tree.as_ref() }
 }
 
 /// The current frame of this thread.

@@ -20,6 +20,7 @@ use crate::clock::Instant;
 use crate::config;
 use crate::frame::{self, Frame};
 use crate::outcome::Outcome;
+use crate::tree::RootName;
 
 pin_project! {
     /// The future of an async traced call. Dropping it before completion
@@ -78,7 +79,7 @@ struct Root {
 
 impl<T> Kind<T> for Root {
     fn opening(&mut self) -> Opening {
-        Opening::Root(std::mem::take(&mut self.name), None)
+        Opening::Root(RootName::Text(std::mem::take(&mut self.name)), None)
     }
 
     fn outcome(&mut self, _output: &T, _call: &ActiveCall) -> Outcome {

@@ -1,9 +1,9 @@
 //! The response future of [`TraceService`](super::TraceService): the
 //! request's root call around the inner service's future, and its metrics.
 
-use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use http::Response;
@@ -15,6 +15,7 @@ use crate::http::labels::FAILED_STATUS;
 use crate::http::metrics::RequestMetrics;
 use crate::outcome::Outcome;
 use crate::traceparent::TraceParent;
+use crate::tree::RootName;
 
 pin_project! {
     /// The future of a request through [`TraceLayer`](super::TraceLayer):
@@ -38,7 +39,6 @@ pub(crate) struct Traced {
 
 /// The root of an HTTP request's tree.
 struct HttpRoot {
-    name: Cow<'static, str>,
     remote: Option<TraceParent>,
     failure: fn(u16) -> bool,
     metrics: RequestMetrics,
@@ -46,14 +46,12 @@ struct HttpRoot {
 
 impl Traced {
     pub(crate) fn new(
-        name: String,
         remote: Option<TraceParent>,
         failure: fn(u16) -> bool,
         metrics: RequestMetrics,
     ) -> Self {
         Traced {
             call: AsyncCall::starting(HttpRoot {
-                name: Cow::Owned(name),
                 remote,
                 failure,
                 metrics,
@@ -64,7 +62,8 @@ impl Traced {
 
 impl<B, E> Kind<Result<Response<B>, E>> for HttpRoot {
     fn opening(&mut self) -> Opening {
-        Opening::Root(std::mem::take(&mut self.name), self.remote.take())
+        let name = RootName::Shared(Arc::clone(&self.metrics.handles.name));
+        Opening::Root(name, self.remote.take())
     }
 
     fn outcome(&mut self, output: &Result<Response<B>, E>, call: &ActiveCall) -> Outcome {

@@ -4,15 +4,19 @@ use std::fmt;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use http::header::HeaderName;
 use http::{Method, Request, Response, Uri};
 use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::config;
 use crate::http::future::{ResponseFuture, Traced};
-use crate::http::labels::{self, METHODS, UNMATCHED};
-use crate::http::metrics::{Cache, RequestMetrics, SharedRecorder, Target};
+use crate::http::labels::{self, UNMATCHED};
+use crate::http::metrics::{Cache, RequestMetrics, RouteSlot, SharedRecorder, Target};
 use crate::traceparent::TraceParent;
+
+/// The W3C Trace Context header.
+static TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 
 /// A route-naming function for services without axum's routing.
 type RouteFn = dyn Fn(&Method, &Uri) -> Option<&'static str> + Send + Sync;
@@ -193,6 +197,7 @@ impl<S> Layer<S> for TraceLayer {
         TraceService {
             inner,
             shared: Arc::clone(&self.shared),
+            slot: Arc::default(),
         }
     }
 }
@@ -202,6 +207,9 @@ impl<S> Layer<S> for TraceLayer {
 pub struct TraceService<S> {
     inner: S,
     shared: Arc<Shared>,
+    /// Shared by this service's clones: axum clones a route's service for
+    /// each request.
+    slot: Arc<RouteSlot>,
 }
 
 impl<S: fmt::Debug> fmt::Debug for TraceService<S> {
@@ -225,7 +233,7 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        let traced = self.shared.begin(&request);
+        let traced = self.shared.begin(&self.slot, &request);
         ResponseFuture::new(self.inner.call(request), traced)
     }
 }
@@ -233,7 +241,7 @@ where
 impl Shared {
     /// Starts a request's metrics and prepares its root, unless its path
     /// is excluded or instrumentation is off.
-    fn begin<B>(&self, request: &Request<B>) -> Option<Traced> {
+    fn begin<B>(&self, slot: &RouteSlot, request: &Request<B>) -> Option<Traced> {
         if !config::is_enabled() {
             return None;
         }
@@ -243,14 +251,13 @@ impl Shared {
         }
         let method = labels::method_index(request.method());
         let route = self.route(request);
-        let name = format!("{} {route}", METHODS[method]);
         let remote = request
             .headers()
-            .get("traceparent")
+            .get(&TRACEPARENT)
             .and_then(|value| value.to_str().ok())
             .and_then(TraceParent::parse);
-        let metrics = RequestMetrics::start(&self.cache, method, route);
-        Some(Traced::new(name, remote, self.settings.failure, metrics))
+        let metrics = RequestMetrics::start(&self.cache, slot, method, route);
+        Some(Traced::new(remote, self.settings.failure, metrics))
     }
 
     /// The route template: axum's matched route, else the layer's route

@@ -7,7 +7,7 @@
 //! request registers its handles afresh, as traced calls do.
 
 use std::collections::HashMap;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 use metrics::{Counter, Gauge, Histogram, Key, Label, Recorder};
 
@@ -43,16 +43,25 @@ impl Target {
     }
 }
 
+/// The statuses whose counters sit in a fixed slot, found without a lock.
+const COMMON: [u16; 16] = [
+    200, 201, 204, 301, 302, 304, 400, 401, 403, 404, 409, 422, 429, 499, 500, 503,
+];
+
 /// The handles of one route and method.
 pub(crate) struct RouteHandles {
     target: Target,
     /// The facade recorder they were registered with; `None` for a layer's
     /// own recorder.
     recorder: Option<RecorderId>,
+    /// `METHOD route`, the name of the requests' trees.
+    pub(crate) name: Arc<str>,
     labels: [Label; 3],
     in_flight: Gauge,
     duration: Histogram,
-    /// By status; at most the 500 codes `http` accepts.
+    /// By status: the [`COMMON`] ones, then the rest (at most the 900
+    /// codes `http` accepts).
+    common: [OnceLock<Counter>; COMMON.len()],
     requests: RwLock<Vec<(u16, Counter)>>,
 }
 
@@ -74,14 +83,34 @@ impl RouteHandles {
         RouteHandles {
             target: target.clone(),
             recorder,
+            name: format!("{} {route}", METHODS[method]).into(),
             labels,
             in_flight,
             duration,
+            common: Default::default(),
             requests: RwLock::new(Vec::new()),
         }
     }
 
-    /// The `http_requests_total` counter for `status`.
+    /// Counts one request with `status` in `http_requests_total`.
+    fn count(&self, status: u16) {
+        match COMMON.iter().position(|s| *s == status) {
+            Some(slot) => self.common[slot]
+                .get_or_init(|| self.register_requests(status))
+                .increment(1),
+            None => self.requests(status).increment(1),
+        }
+    }
+
+    fn register_requests(&self, status: u16) -> Counter {
+        let mut labels = self.labels.to_vec();
+        labels.insert(2, Label::new("status", status.to_string()));
+        let key = Key::from_parts(names::HTTP_REQUESTS_TOTAL, labels);
+        self.target
+            .register(|r| r.register_counter(&key, &METADATA))
+    }
+
+    /// The `http_requests_total` counter for an uncommon `status`.
     fn requests(&self, status: u16) -> Counter {
         let find = |counters: &[(u16, Counter)]| {
             counters
@@ -128,12 +157,30 @@ impl Cache {
     }
 
     /// The handles for a request, cached if their recorder outlives the
-    /// cache.
-    fn handles(&self, method: usize, route: &str) -> Arc<RouteHandles> {
+    /// cache; `slot` is the calling service's, which sees one route (an
+    /// axum route's service), so usually holds them already.
+    fn handles(&self, slot: &RouteSlot, method: usize, route: &str) -> Arc<RouteHandles> {
         let recorder = match self.target {
             Target::Facade => Some(recorder::current()),
             Target::Own(_) => None,
         };
+        let slotted = slot.route.get().filter(|r| ***r == *route).and_then(|_| {
+            slot.methods[method]
+                .get()
+                .filter(|h| h.recorder == recorder)
+        });
+        if let Some(handles) = slotted {
+            return Arc::clone(handles);
+        }
+        let handles = self.lookup(method, route, recorder);
+        if handles.cached && **slot.route.get_or_init(|| route.into()) == *route {
+            let _ = slot.methods[method].set(Arc::clone(&handles.handles));
+        }
+        handles.handles
+    }
+
+    /// The handles in the shared map, registered if absent or stale.
+    fn lookup(&self, method: usize, route: &str, recorder: Option<RecorderId>) -> Lookup {
         let cached = self
             .routes
             .read()
@@ -141,7 +188,10 @@ impl Cache {
             .get(route)
             .and_then(|methods| methods[method].clone());
         if let Some(handles) = cached.filter(|h| h.recorder == recorder) {
-            return handles;
+            return Lookup {
+                handles,
+                cached: true,
+            };
         }
         let handles = Arc::new(RouteHandles::register(
             &self.target,
@@ -151,7 +201,10 @@ impl Cache {
         ));
         // Under a recorder that may not outlive the cache, nothing is kept.
         if recorder.is_some_and(|id| !recorder::is_global(id)) {
-            return handles;
+            return Lookup {
+                handles,
+                cached: false,
+            };
         }
         let mut routes = self.routes.write().unwrap_or_else(PoisonError::into_inner);
         if let Some(methods) = routes.get_mut(route) {
@@ -161,22 +214,42 @@ impl Cache {
             methods[method] = Some(Arc::clone(&handles));
             routes.insert(route.into(), methods);
         }
-        handles
+        Lookup {
+            handles,
+            cached: true,
+        }
     }
+}
+
+/// Handles found in (or added to) the shared map, or registered uncached.
+struct Lookup {
+    handles: Arc<RouteHandles>,
+    cached: bool,
+}
+
+/// One service's cached handles: the first route it saw, by method. An
+/// axum route's service only ever sees its own route; a service that sees
+/// several (a route function's) uses the shared map for the others. Once
+/// set, a slot stays: requests whose recorder changed since (a global one
+/// installed late) use the shared map.
+#[derive(Default)]
+pub(crate) struct RouteSlot {
+    route: OnceLock<Box<str>>,
+    methods: [OnceLock<Arc<RouteHandles>>; METHODS.len()],
 }
 
 /// One request's metrics: in flight from [`start`](Self::start) until
 /// [`finish`](Self::finish), or until dropped unfinished, which counts it as
 /// cancelled (status 499).
 pub(crate) struct RequestMetrics {
-    handles: Arc<RouteHandles>,
+    pub(crate) handles: Arc<RouteHandles>,
     start: Instant,
     done: bool,
 }
 
 impl RequestMetrics {
-    pub(crate) fn start(cache: &Cache, method: usize, route: &str) -> Self {
-        let handles = cache.handles(method, route);
+    pub(crate) fn start(cache: &Cache, slot: &RouteSlot, method: usize, route: &str) -> Self {
+        let handles = cache.handles(slot, method, route);
         handles.in_flight.increment(1.0);
         RequestMetrics {
             handles,
@@ -194,7 +267,7 @@ impl RequestMetrics {
         let nanos = Instant::now().nanos_since(self.start);
         #[allow(clippy::cast_precision_loss)] // exact below 2^53 ns (104 days)
         self.handles.duration.record(nanos as f64 / 1e9);
-        self.handles.requests(status).increment(1);
+        self.handles.count(status);
         self.handles.in_flight.decrement(1.0);
     }
 }

@@ -25,7 +25,6 @@
 
 use spin::mutex::{SpinMutex, SpinMutexGuard};
 use spin::relax::Yield;
-use std::borrow::Cow;
 use std::cell::UnsafeCell;
 use std::mem::MaybeUninit;
 use std::ptr::NonNull;
@@ -40,7 +39,7 @@ use crate::segments::Segmented;
 use crate::traceparent::TraceParent;
 use crate::tree::holders::{Holders, Release};
 use crate::tree::sink::{self, Summary};
-use crate::tree::{CallTree, NodeData, RootInfo, NO_TIME};
+use crate::tree::{CallTree, NodeData, RootInfo, RootName, NO_TIME};
 
 /// Most distinct (ancestor, function) aggregates a request keeps.
 const MAX_FOLDS: usize = 256;
@@ -370,7 +369,7 @@ impl LiveTree {
                 failed: self.failed.load(Ordering::Relaxed),
                 slow: self.slow.load(Ordering::Relaxed),
             };
-            let tree = sink::wants(&summary).then(|| self.build_tree(&mut state));
+            let tree = sink::wants(&summary).map(|to| (self.build_tree(&mut state), to));
             // What is left is a small shell, kept until the last detached
             // holder lets go: free the name, aggregates and nodes now.
             drop(std::mem::take(&mut state.root));
@@ -382,8 +381,8 @@ impl LiveTree {
             tree
         };
         // Outside the lock: a sink may make traced calls.
-        if let Some(tree) = tree {
-            sink::dispatch(&tree);
+        if let Some((tree, to)) = tree {
+            sink::dispatch(&tree, to);
         }
     }
 
@@ -394,10 +393,14 @@ impl LiveTree {
         let len = state.len as usize;
         // One pass over the slots, in the order the calls opened.
         let mut nodes = Vec::with_capacity(len + folds.len());
-        let mut parents = Vec::with_capacity(len);
+        // Not needed for a lone root (an HTTP request without traced calls).
+        let need_parents = len > 1 || !folds.is_empty();
+        let mut parents = Vec::with_capacity(if need_parents { len } else { 0 });
         self.slots.for_each(len, |slot| {
             let fixed = fixed_of(state, slot);
-            parents.push(fixed.parent as usize);
+            if need_parents {
+                parents.push(fixed.parent as usize);
+            }
             nodes.push(self.node_data(fixed, end_of(state, slot)));
         });
         let nodes = if state.in_order && folds.is_empty() {
@@ -544,7 +547,7 @@ impl TreeRef {
     /// would receive it. Its root node (index 0) is open; the returned
     /// holder is attached.
     pub(crate) fn new_root(
-        name: Cow<'static, str>,
+        name: RootName,
         module: &'static str,
         started: Instant,
     ) -> Option<TreeRef> {

@@ -18,6 +18,7 @@ pub use config::{TreeConfig, DEFAULT_MAX_NODES};
 pub use sink::{add_sink, clear_sinks, TreeFilter, TreeSink, TREE_TARGET};
 
 use std::borrow::Cow;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::clock;
@@ -36,11 +37,35 @@ pub struct CallTree {
     uncounted: u64,
 }
 
+/// A root's name: borrowed, owned (`in_request(format!(..), ..)`), or shared
+/// by every request of an HTTP route.
+#[derive(Clone, Debug)]
+pub(crate) enum RootName {
+    Text(Cow<'static, str>),
+    Shared(Arc<str>),
+}
+
+impl Default for RootName {
+    fn default() -> Self {
+        RootName::Text(Cow::Borrowed(""))
+    }
+}
+
+impl std::ops::Deref for RootName {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        match self {
+            RootName::Text(text) => text,
+            RootName::Shared(shared) => shared,
+        }
+    }
+}
+
 /// What a tree knows about its request besides the calls.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct RootInfo {
-    /// The root's name, which may be owned (`in_request(format!(..), ..)`).
-    pub(crate) name: Cow<'static, str>,
+    pub(crate) name: RootName,
     /// The response status, for HTTP requests.
     pub(crate) status: Option<u16>,
     /// The caller's span in another service, from `traceparent`.

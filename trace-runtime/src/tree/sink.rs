@@ -155,25 +155,30 @@ pub(crate) fn wants_trees() -> bool {
 
 /// Whether a finished request with this summary passes the filter and
 /// would reach anyone, so its tree is worth building.
-pub(crate) fn wants(summary: &Summary) -> bool {
-    let passes = SINKS
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .filter
-        .passes(summary);
-    passes && wants_trees()
+/// Who gets a finished tree: the log and the added sinks, as they were when
+/// [`wants`] was asked.
+pub(crate) struct Delivery {
+    log: bool,
+    sinks: Vec<Arc<dyn TreeSink>>,
+}
+
+/// Where a finished tree with `summary` goes, if anywhere. One read of the
+/// settings; whether a subscriber wants the log was asked when the tree
+/// started (`wants_trees`), and is asked again when it is logged.
+pub(crate) fn wants(summary: &Summary) -> Option<Delivery> {
+    let sinks = SINKS.read().unwrap_or_else(PoisonError::into_inner);
+    (sinks.filter.passes(summary) && (sinks.log || !sinks.added.is_empty())).then(|| Delivery {
+        log: sinks.log,
+        sinks: sinks.added.clone(),
+    })
 }
 
 /// Delivers `tree` to the log and every sink.
-pub(crate) fn dispatch(tree: &CallTree) {
-    let (log, sinks) = {
-        let guard = SINKS.read().unwrap_or_else(PoisonError::into_inner);
-        (guard.log, guard.added.clone())
-    };
-    if log {
+pub(crate) fn dispatch(tree: &CallTree, delivery: Delivery) {
+    if delivery.log {
         log_tree(tree);
     }
-    for sink in sinks {
+    for sink in delivery.sinks {
         // A panicking sink must not unwind into the traced code that happened
         // to end the request (or abort the process if that code is already
         // unwinding); the panic hook has reported it.
