@@ -11,6 +11,7 @@ use futures::future::join_all;
 use insta::assert_snapshot;
 use tokio::task::yield_now;
 use trace_runtime::trace;
+use trace_runtime::tree::CallNode;
 use trace_suite::{capture_trees, one_tree, render_normalised};
 
 /// Nodes kept per request in this binary, the root included.
@@ -58,17 +59,17 @@ fn calls_past_the_cap_fold_into_aggregates_under_their_nearest_kept_ancestor() {
     // under the root.
     assert_eq!(tree.iter().count(), CAP + 2);
     assert_snapshot!(render_normalised(&tree), @r"
-    cap_root          <t>
-      cap_branch      <t>
-        cap_leaf      <t>
-        cap_leaf      <t>
-      cap_branch      <t>
-        cap_leaf      <t>
-        cap_leaf      <t>
-      cap_branch      <t>
-        cap_leaf ×2   <t>  total
-      cap_leaf ×1000  <t>  total  err ×100
-    ");
+        cap_root          <t>
+          cap_branch      <t>
+            cap_leaf      <t>
+            cap_leaf      <t>
+          cap_branch      <t>
+            cap_leaf      <t>
+            cap_leaf      <t>
+          cap_branch      <t>
+            cap_leaf ×2   <t>  total, own <t>
+          cap_leaf ×1000  <t>  total, own <t>  err ×100
+        ");
 }
 
 #[trace]
@@ -87,16 +88,16 @@ fn deep_recursion_past_the_cap_folds_into_the_last_kept_level() {
     let tree = one_tree("deep");
     assert_eq!(tree.call_count(), 51);
     assert_snapshot!(render_normalised(&tree), @r"
-    deep                      <t>
-      deep                    <t>
-        deep                  <t>
-          deep                <t>
-            deep              <t>
-              deep            <t>
-                deep          <t>
-                  deep        <t>
-                    deep ×43  <t>  total
-    ");
+        deep                      <t>
+          deep                    <t>
+            deep                  <t>
+              deep                <t>
+                deep              <t>
+                  deep            <t>
+                    deep          <t>
+                      deep        <t>
+                        deep ×43  <t>  total, own <t>
+        ");
 }
 
 #[trace]
@@ -117,16 +118,16 @@ fn a_million_calls_keep_a_bounded_tree_and_count_every_call() {
     assert_eq!(tree.call_count(), 1_000_001);
     assert_eq!(tree.iter().count(), CAP + 1);
     assert_snapshot!(render_normalised(&tree), @r"
-    million_root            <t>
-      million_leaf          <t>
-      million_leaf          <t>
-      million_leaf          <t>
-      million_leaf          <t>
-      million_leaf          <t>
-      million_leaf          <t>
-      million_leaf          <t>
-      million_leaf ×999993  <t>  total
-    ");
+        million_root            <t>
+          million_leaf          <t>
+          million_leaf          <t>
+          million_leaf          <t>
+          million_leaf          <t>
+          million_leaf          <t>
+          million_leaf          <t>
+          million_leaf          <t>
+          million_leaf ×999993  <t>  total, own <t>
+        ");
 }
 
 /// Forty distinct traced functions, so aggregates can outnumber their cap.
@@ -175,4 +176,93 @@ fn aggregates_are_capped_too_and_calls_past_them_are_counted() {
     );
     let last_parent = tree.root().children().last().unwrap();
     assert_eq!(last_parent.children().count(), 256 - 6 * 40);
+}
+
+#[trace]
+fn nest_root() {
+    for _ in 0..100 {
+        nest_mid();
+    }
+}
+
+#[trace]
+fn nest_mid() {
+    for _ in 0..10 {
+        nest_leaf();
+    }
+}
+
+#[trace]
+fn nest_leaf() -> u64 {
+    std::hint::black_box(7)
+}
+
+/// The sum of every node's own time is the root's wall time: each call's
+/// time is counted once, in its own node or its aggregate.
+fn own_times_add_up(tree: &trace_runtime::tree::CallTree) {
+    let own: std::time::Duration = tree.iter().map(|n| n.own()).sum();
+    assert_eq!(own, tree.root().wall(), "{}", tree.render());
+}
+
+#[test]
+fn folded_calls_keep_their_nesting() {
+    set_up();
+    nest_root();
+    let tree = one_tree("nest_root");
+    assert_eq!(tree.call_count(), 1 + 100 + 1000);
+    assert_eq!(tree.uncounted(), 0);
+    // The first mid and six of its leaves are kept; the rest of that mid's
+    // leaves fold under it, and the other 99 mids fold under the root with
+    // their 990 leaves under them, not beside them.
+    assert_snapshot!(render_normalised(&tree), @r"
+        nest_root           <t>
+          nest_mid          <t>
+            nest_leaf       <t>
+            nest_leaf       <t>
+            nest_leaf       <t>
+            nest_leaf       <t>
+            nest_leaf       <t>
+            nest_leaf       <t>
+            nest_leaf ×4    <t>  total, own <t>
+          nest_mid ×99      <t>  total, own <t>
+            nest_leaf ×990  <t>  total, own <t>
+        ");
+    own_times_add_up(&tree);
+}
+
+#[test]
+fn recursion_past_the_cap_is_one_aggregate_whose_total_is_not_counted_twice() {
+    set_up();
+    assert_eq!(deeper(200), 200);
+    let tree = one_tree("deeper");
+    let aggregate = tree.iter().find(CallNode::is_aggregate).unwrap();
+    assert_eq!(aggregate.calls(), 201 - 8);
+    // Inclusive time: the outermost folded call's, which holds the others.
+    let parent_wall = tree
+        .iter()
+        .nth(aggregate_parent_index(&tree))
+        .unwrap()
+        .wall();
+    assert!(aggregate.wall() <= parent_wall, "{}", tree.render());
+    own_times_add_up(&tree);
+}
+
+#[trace]
+fn deeper(n: u32) -> u32 {
+    if n == 0 {
+        0
+    } else {
+        deeper(n - 1) + 1
+    }
+}
+
+/// The position (in `iter()` order) of the aggregate's parent.
+fn aggregate_parent_index(tree: &trace_runtime::tree::CallTree) -> usize {
+    let nodes: Vec<_> = tree.iter().collect();
+    let at = nodes.iter().position(CallNode::is_aggregate).unwrap();
+    let depth = nodes[at].depth();
+    (0..at)
+        .rev()
+        .find(|&i| nodes[i].depth() == depth - 1)
+        .unwrap()
 }

@@ -64,7 +64,7 @@ fn the_json_rendering_parses_back_to_the_same_tree() {
     let parsed = json::parse(&tree.to_json()).expect("valid JSON");
     assert_eq!(parsed.get("uncounted").and_then(Value::as_u64), Some(0));
     assert_same(parsed.get("root").unwrap(), tree.root());
-    assert_snapshot!(json_normalised(&tree), @r#"{"uncounted":0,"status":null,"remote_parent":null,"root":{"name":"GET /json \"quoted\"\tand\\escaped","module":"","start_ns":<t>,"wall_ns":<t>,"busy_ns":null,"outcome":"ok","slow":false,"calls":1,"failures":0,"children":[{"name":"json_parent","module":"call_tree_output","start_ns":<t>,"wall_ns":<t>,"busy_ns":null,"outcome":"err","slow":false,"calls":1,"failures":1,"children":[{"name":"json_child","module":"call_tree_output","start_ns":<t>,"wall_ns":<t>,"busy_ns":null,"outcome":"ok","slow":false,"calls":1,"failures":0,"children":[]},{"name":"json_failing","module":"call_tree_output","start_ns":<t>,"wall_ns":<t>,"busy_ns":null,"outcome":"err","slow":false,"calls":1,"failures":1,"children":[]}]}]}}"#);
+    assert_snapshot!(json_normalised(&tree), @r#"{"uncounted":0,"status":null,"remote_parent":null,"root":{"name":"GET /json \"quoted\"\tand\\escaped","module":"","start_ns":<t>,"wall_ns":<t>,"own_ns":<t>,"busy_ns":null,"outcome":"ok","slow":false,"aggregate":false,"calls":1,"failures":0,"children":[{"name":"json_parent","module":"call_tree_output","start_ns":<t>,"wall_ns":<t>,"own_ns":<t>,"busy_ns":null,"outcome":"err","slow":false,"aggregate":false,"calls":1,"failures":1,"children":[{"name":"json_child","module":"call_tree_output","start_ns":<t>,"wall_ns":<t>,"own_ns":<t>,"busy_ns":null,"outcome":"ok","slow":false,"aggregate":false,"calls":1,"failures":0,"children":[]},{"name":"json_failing","module":"call_tree_output","start_ns":<t>,"wall_ns":<t>,"own_ns":<t>,"busy_ns":null,"outcome":"err","slow":false,"aggregate":false,"calls":1,"failures":1,"children":[]}]}]}}"#);
 }
 
 #[trace]
@@ -136,4 +136,37 @@ fn a_panicking_sink_neither_fails_the_traced_code_nor_starves_other_sinks() {
     );
     assert_eq!(one_tree("GET /sink-panics").call_count(), 2);
     assert_eq!(one_tree("GET /sink-panics too").call_count(), 2);
+}
+
+#[trace]
+fn chain(n: u32) -> u32 {
+    if n == 0 {
+        0
+    } else {
+        chain(n - 1) + 1
+    }
+}
+
+#[test]
+fn a_deep_tree_renders_in_text_linear_in_its_calls() {
+    capture_trees();
+    assert_eq!(chain(998), 998);
+    let tree = one_tree("chain");
+    assert_eq!(tree.iter().count(), 999);
+    // Checks indentation, depth markers and alignment row by row.
+    let text = render_normalised(&tree);
+    let rendered = tree.render();
+    let longest = rendered.lines().map(|l| l.chars().count()).max().unwrap();
+    // Indentation stops at 24 levels, names pad to 64 columns: a row is at
+    // most 64 columns, the gap and the duration wide.
+    assert!(longest <= 64 + 2 + 9, "a {longest}-column row");
+    assert!(rendered.len() < 999 * 80, "{} bytes", rendered.len());
+    assert!(
+        text.contains("\n                                                [25] chain"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n                                                [998] chain"),
+        "{text}"
+    );
 }

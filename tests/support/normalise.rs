@@ -28,11 +28,26 @@ pub fn outline(tree: &CallTree) -> Vec<(usize, String)> {
     out
 }
 
+/// The runtime's rendering limits (`tree/render.rs`): rows deeper than this
+/// stop indenting and say their depth, `[31] name`...
+const MAX_INDENT_DEPTH: usize = 24;
+/// ... and names pad to at most this many columns.
+const MAX_NAME_COLUMN: usize = 64;
+
 fn label(node: CallNode<'_>) -> String {
-    if node.calls() > 1 {
+    if node.is_aggregate() {
         format!("{} ×{}", node.name(), node.calls())
     } else {
         node.name().to_owned()
+    }
+}
+
+/// Where a node of `depth` labelled `label` starts, and what it reads.
+fn expected_row(depth: usize, label: &str) -> (usize, String) {
+    if depth > MAX_INDENT_DEPTH {
+        (MAX_INDENT_DEPTH * 2, format!("[{depth}] {label}"))
+    } else {
+        (depth * 2, label.to_owned())
     }
 }
 
@@ -64,12 +79,17 @@ pub fn render_normalised(tree: &CallTree) -> String {
     assert_eq!(rows.len(), shape.len(), "one line per node:\n{text}");
     for (row, (depth, label)) in rows.iter().zip(&shape) {
         assert_eq!(
-            (row.indent, &row.label),
-            (depth * 2, label),
+            (row.indent, row.label.clone()),
+            expected_row(*depth, label),
             "line for node:\n{text}"
         );
     }
-    let name_width = rows.iter().map(Row::name_width).max().unwrap_or(0);
+    let name_width = rows
+        .iter()
+        .map(Row::name_width)
+        .max()
+        .unwrap_or(0)
+        .min(MAX_NAME_COLUMN);
     let time_width = rows
         .iter()
         .map(|r| r.time.chars().count())
@@ -78,7 +98,7 @@ pub fn render_normalised(tree: &CallTree) -> String {
     for row in &rows {
         assert_eq!(
             row.time_end,
-            name_width + 2 + time_width,
+            name_width.max(row.name_width()) + 2 + time_width,
             "durations are not right-aligned in one column:\n{text}"
         );
     }
@@ -141,13 +161,13 @@ impl Row {
 }
 
 fn normalise_mark(mark: &str) -> String {
-    match mark.strip_prefix("busy ") {
-        Some(busy) => {
-            assert!(is_duration(busy), "not a duration: {busy:?}");
-            format!("busy {T}")
+    for prefix in ["busy ", "total, own "] {
+        if let Some(time) = mark.strip_prefix(prefix) {
+            assert!(is_duration(time), "not a duration: {time:?}");
+            return format!("{prefix}{T}");
         }
-        None => mark.to_owned(),
     }
+    mark.to_owned()
 }
 
 /// `850ns`, `12.34µs`, `20.40ms`, `1.500s`.
@@ -162,17 +182,22 @@ fn is_duration(text: &str) -> bool {
     })
 }
 
-/// `tree.to_json()` with the values of `start_ns`, `wall_ns` and `busy_ns`
+/// `tree.to_json()` with the values of `start_ns`, `wall_ns`, `own_ns` and `busy_ns`
 /// replaced by `<t>` (a `null` stays `null`).
 #[must_use]
 pub fn json_normalised(tree: &CallTree) -> String {
     let json = tree.to_json();
     let mut out = String::with_capacity(json.len());
     let mut rest = json.as_str();
-    while let Some(pos) = ["\"start_ns\":", "\"wall_ns\":", "\"busy_ns\":"]
-        .iter()
-        .filter_map(|key| rest.find(key).map(|at| at + key.len()))
-        .min()
+    while let Some(pos) = [
+        "\"start_ns\":",
+        "\"wall_ns\":",
+        "\"own_ns\":",
+        "\"busy_ns\":",
+    ]
+    .iter()
+    .filter_map(|key| rest.find(key).map(|at| at + key.len()))
+    .min()
     {
         out.push_str(&rest[..pos]);
         rest = &rest[pos..];

@@ -7,15 +7,16 @@ use crate::outcome::Outcome;
 use crate::tree::{CallNode, CallTree};
 
 impl CallTree {
-    /// Serialises the tree as one JSON object: durations in nanoseconds,
+    /// Serialises the tree as one JSON object: durations in nanoseconds
+    /// (`own_ns` is [`own`](crate::tree::CallNode::own) time),
     /// `outcome` as `ok`/`err`/`panic`/`cancelled`/`unfinished`, `status`
     /// the HTTP status (or `null`), `remote_parent` the `traceparent` the
     /// request came with (or `null`).
     ///
     /// ```json
     /// {"uncounted":0,"status":200,"remote_parent":null,"root":{"name":"GET /rooms","module":"","start_ns":0,
-    ///  "wall_ns":20400000,"busy_ns":null,"outcome":"ok","slow":false,
-    ///  "calls":1,"failures":0,"children":[]}}
+    ///  "wall_ns":20400000,"own_ns":20400000,"busy_ns":null,"outcome":"ok","slow":false,
+    ///  "aggregate":false,"calls":1,"failures":0,"children":[]}}
     /// ```
     #[must_use]
     pub fn to_json(&self) -> String {
@@ -44,12 +45,14 @@ fn write_node(out: &mut String, node: CallNode<'_>) {
     write_str(out, node.module());
     let _ = write!(
         out,
-        ",\"start_ns\":{},\"wall_ns\":{},\"busy_ns\":{},\"outcome\":\"{}\",\"slow\":{},\"calls\":{},\"failures\":{},\"children\":[",
+        ",\"start_ns\":{},\"wall_ns\":{},\"own_ns\":{},\"busy_ns\":{},\"outcome\":\"{}\",\"slow\":{},\"aggregate\":{},\"calls\":{},\"failures\":{},\"children\":[",
         opt(node.start().map(|d| d.as_nanos())),
         node.wall().as_nanos(),
+        node.own().as_nanos(),
         opt(node.busy().map(|d| d.as_nanos())),
         outcome(node.outcome()),
         node.is_slow(),
+        node.is_aggregate(),
         node.calls(),
         node.failures(),
     );

@@ -41,16 +41,31 @@ use crate::tree::holders::{Holders, Release};
 use crate::tree::sink::{self, Summary};
 use crate::tree::{CallTree, NodeData, RootInfo, RootName, NO_TIME};
 
-/// Most distinct (ancestor, function) aggregates a request keeps.
+/// Most distinct (parent, function) aggregates a request keeps.
 const MAX_FOLDS: usize = 256;
 
 /// Where a call sits in its request's tree: a node of its own, by index, or,
-/// past the node cap, an aggregate under the kept node with that index
-/// (the top bit set). Four bytes, so a frame stays small.
+/// past the node cap, an aggregate (the top bit set) by index among the
+/// request's aggregates, or nowhere but in the count of uncounted calls.
+/// Four bytes, so a frame stays small.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct NodeId(u32);
 
 const FOLDED: u32 = 1 << 31;
+/// With [`FOLDED`]: a call of the aggregate's own function under a call of
+/// that aggregate (recursion), counted in it without adding to its total.
+const RECURSIVE: u32 = 1 << 30;
+const FOLD_INDEX: u32 = RECURSIVE - 1;
+/// The fold index of calls past the aggregate cap.
+const UNCOUNTED: u32 = FOLD_INDEX;
+
+/// What a [`NodeId`] designates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Place {
+    Kept(u32),
+    Fold { index: u32, recursive: bool },
+    Uncounted,
+}
 
 impl NodeId {
     pub(crate) const ROOT: NodeId = NodeId(0);
@@ -59,16 +74,22 @@ impl NodeId {
         NodeId(index)
     }
 
-    fn folded(parent: u32) -> NodeId {
-        NodeId(parent | FOLDED)
+    fn folded(index: u32, recursive: bool) -> NodeId {
+        NodeId(index | FOLDED | if recursive { RECURSIVE } else { 0 })
     }
 
-    /// `Ok(index)` for a kept node, `Err(parent)` for an aggregate.
-    fn index(self) -> Result<u32, u32> {
+    const UNCOUNTED: NodeId = NodeId(UNCOUNTED | FOLDED);
+
+    fn place(self) -> Place {
         if self.0 & FOLDED == 0 {
-            Ok(self.0)
+            Place::Kept(self.0)
+        } else if self.0 & FOLD_INDEX == UNCOUNTED {
+            Place::Uncounted
         } else {
-            Err(self.0 & !FOLDED)
+            Place::Fold {
+                index: self.0 & FOLD_INDEX,
+                recursive: self.0 & RECURSIVE != 0,
+            }
         }
     }
 }
@@ -116,13 +137,27 @@ impl Default for Slot {
     }
 }
 
+/// What an aggregate hangs under.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FoldParent {
+    Kept(u32),
+    Fold(u32),
+}
+
+/// The calls of one function under one parent, past the node cap. Created
+/// when its first call opens, so the calls they make nest under it.
 struct Fold {
-    parent: u32,
+    parent: FoldParent,
     name: &'static str,
     module: &'static str,
     calls: u64,
     failures: u64,
+    /// Wall time of its outermost calls (recursive ones are inside them).
     total_nanos: u64,
+    /// Wall time of all its calls, recursive ones included.
+    walls_nanos: u64,
+    /// Wall time of the calls its calls made.
+    children_nanos: u64,
 }
 
 /// Where the node opened last sits.
@@ -194,12 +229,24 @@ impl LiveTree {
         if state.delivered {
             return None;
         }
-        let Ok(parent) = parent.index() else {
-            return Some(parent);
+        let parent = match parent.place() {
+            Place::Kept(parent) => parent,
+            Place::Uncounted => return Some(NodeId::UNCOUNTED),
+            Place::Fold { index, .. } => {
+                let under = FoldParent::Fold(index);
+                let recursive = state
+                    .folds
+                    .get(index as usize)
+                    .is_some_and(|f| std::ptr::eq(f.name, site.name()));
+                if recursive {
+                    return Some(NodeId::folded(index, true));
+                }
+                return Some(fold_for(&mut state, under, site));
+            }
         };
         let index = state.len;
         if index >= self.cap {
-            return Some(NodeId::folded(parent));
+            return Some(fold_for(&mut state, FoldParent::Kept(parent), site));
         }
         // The node opened last is usually the parent (a first child) or a
         // sibling (a next child): then neither the parent's depth nor the
@@ -259,8 +306,8 @@ impl LiveTree {
         let slow = site
             .and_then(Callsite::slow_nanos)
             .is_some_and(|limit| closing.wall_nanos >= limit);
-        match node.index() {
-            Ok(index) => {
+        match node.place() {
+            Place::Kept(index) => {
                 let end = End {
                     wall_nanos: closing.wall_nanos,
                     busy_nanos: closing.busy_nanos.unwrap_or(NO_TIME),
@@ -279,11 +326,8 @@ impl LiveTree {
                     }
                 }
             }
-            Err(parent) => {
-                if let Some(site) = site {
-                    self.fold(parent, site, closing);
-                }
-            }
+            Place::Fold { index, recursive } => self.fold(index, recursive, closing),
+            Place::Uncounted => self.uncounted(closing),
         }
     }
 
@@ -312,34 +356,47 @@ impl LiveTree {
         drop(state);
     }
 
+    /// Counts a finished call in aggregate `index`.
     #[cold]
-    fn fold(&self, parent: u32, site: &'static Callsite, closing: &Closing) {
-        let failed = u64::from(closing.outcome.is_failure());
-        if failed > 0 {
+    fn fold(&self, index: u32, recursive: bool, closing: &Closing) {
+        if closing.outcome.is_failure() {
             self.failed.store(true, Ordering::Relaxed);
         }
         let mut state = self.lock();
         if state.delivered {
             return;
         }
-        if let Some(fold) = state
-            .folds
-            .iter_mut()
-            .find(|f| f.parent == parent && std::ptr::eq(f.name, site.name()))
-        {
-            fold.calls += 1;
-            fold.failures += failed;
-            fold.total_nanos = fold.total_nanos.saturating_add(closing.wall_nanos);
-        } else if state.folds.len() < MAX_FOLDS {
-            state.folds.push(Fold {
-                parent,
-                name: site.name(),
-                module: site.module(),
-                calls: 1,
-                failures: failed,
-                total_nanos: closing.wall_nanos,
-            });
+        let wall = closing.wall_nanos;
+        let Some(fold) = state.folds.get_mut(index as usize) else {
+            return;
+        };
+        fold.calls += 1;
+        fold.failures += u64::from(closing.outcome.is_failure());
+        fold.walls_nanos = fold.walls_nanos.saturating_add(wall);
+        // The caller: another call of this aggregate, or one of its parent.
+        let caller = if recursive {
+            Some(index)
         } else {
+            fold.total_nanos = fold.total_nanos.saturating_add(wall);
+            match fold.parent {
+                FoldParent::Fold(parent) => Some(parent),
+                // Kept callers' own time is computed when the tree is built.
+                FoldParent::Kept(_) => None,
+            }
+        };
+        if let Some(caller) = caller.and_then(|c| state.folds.get_mut(c as usize)) {
+            caller.children_nanos = caller.children_nanos.saturating_add(wall);
+        }
+    }
+
+    /// Counts a finished call past the aggregate cap.
+    #[cold]
+    fn uncounted(&self, closing: &Closing) {
+        if closing.outcome.is_failure() {
+            self.failed.store(true, Ordering::Relaxed);
+        }
+        let mut state = self.lock();
+        if !state.delivered {
             state.uncounted += 1;
         }
     }
@@ -424,9 +481,12 @@ impl LiveTree {
             subtree: 1,
             start_ticks: fixed.start.ticks_since(self.started),
             wall_nanos: end.wall_nanos,
+            // Computed when read, from the children.
+            own_nanos: 0,
             busy_nanos: end.busy_nanos,
             outcome: end.outcome,
             slow: end.slow,
+            aggregate: false,
             calls: 1,
             failures: u64::from(end.outcome.is_some_and(Outcome::is_failure)),
         }
@@ -461,9 +521,38 @@ fn end_of<'a>(_locked: &'a Locked<'_>, slot: &'a Slot) -> &'a End {
     unsafe { (*slot.end.get()).assume_init_ref() }
 }
 
+/// The aggregate of `site`'s calls under `parent`, created if new; past the
+/// aggregate cap, nowhere (counted only).
+fn fold_for(state: &mut Locked<'_>, parent: FoldParent, site: &'static Callsite) -> NodeId {
+    let existing = state
+        .folds
+        .iter()
+        .position(|f| f.parent == parent && std::ptr::eq(f.name, site.name()));
+    let index = match existing {
+        Some(index) => index,
+        None if state.folds.len() < MAX_FOLDS => {
+            state.folds.push(Fold {
+                parent,
+                name: site.name(),
+                module: site.module(),
+                calls: 0,
+                failures: 0,
+                total_nanos: 0,
+                walls_nanos: 0,
+                children_nanos: 0,
+            });
+            state.folds.len() - 1
+        }
+        None => return NodeId::UNCOUNTED,
+    };
+    // Below MAX_FOLDS, far below FOLD_INDEX.
+    NodeId::folded(u32::try_from(index).unwrap_or(UNCOUNTED), false)
+}
+
 /// The nodes, given in the order their calls opened, rearranged into
 /// pre-order: children gathered per parent (in the order they opened),
-/// aggregates after each parent's own children, then a depth-first walk.
+/// aggregates after each parent's own children (an aggregate's own
+/// aggregates under it), then a depth-first walk.
 fn gathered(opened: &[NodeData], parents: &[usize], folds: &[Fold]) -> Vec<NodeData> {
     let len = opened.len();
     // Children of node p: child_list[child_start[p]..child_start[p + 1]].
@@ -480,16 +569,26 @@ fn gathered(opened: &[NodeData], parents: &[usize], folds: &[Fold]) -> Vec<NodeD
         child_list[fill[parent]] = index;
         fill[parent] += 1;
     }
+    // First aggregate under each kept node and under each aggregate, and
+    // the next one under the same parent, in the order they were created.
     let none = usize::MAX;
     let mut fold_first = vec![none; len];
+    let mut fold_first_in_fold = vec![none; folds.len()];
     let mut fold_next = vec![none; folds.len()];
     for (i, fold) in folds.iter().enumerate().rev() {
-        fold_next[i] = fold_first[fold.parent as usize];
-        fold_first[fold.parent as usize] = i;
+        let first = match fold.parent {
+            FoldParent::Kept(p) => fold_first.get_mut(p as usize),
+            FoldParent::Fold(f) => fold_first_in_fold.get_mut(f as usize),
+        };
+        if let Some(first) = first {
+            fold_next[i] = *first;
+            *first = i;
+        }
     }
     let mut nodes = Vec::with_capacity(len + folds.len());
     nodes.push(opened[0].clone());
-    // (position in `nodes`, next entry of child_list, its end, next aggregate)
+    // (position in `nodes`, next entry of child_list, its end, next aggregate);
+    // an aggregate's entry has no kept children (an empty range).
     let mut stack = vec![(0_usize, child_start[0], child_start[1], fold_first[0])];
     while let Some(&(pos, child, end, fold)) = stack.last() {
         let depth = u32::try_from(stack.len()).unwrap_or(u32::MAX);
@@ -507,6 +606,7 @@ fn gathered(opened: &[NodeData], parents: &[usize], folds: &[Fold]) -> Vec<NodeD
         } else if fold != none {
             stack[top].3 = fold_next[fold];
             nodes.push(fold_data(&folds[fold], depth));
+            stack.push((nodes.len() - 1, 0, 0, fold_first_in_fold[fold]));
         } else {
             nodes[pos].subtree = u32::try_from(nodes.len() - pos).unwrap_or(u32::MAX);
             stack.pop();
@@ -523,6 +623,7 @@ fn fold_data(fold: &Fold, depth: u32) -> NodeData {
         subtree: 1,
         start_ticks: NO_TIME,
         wall_nanos: fold.total_nanos,
+        own_nanos: fold.walls_nanos.saturating_sub(fold.children_nanos),
         busy_nanos: NO_TIME,
         outcome: Some(if fold.failures > 0 {
             Outcome::Error
@@ -530,6 +631,7 @@ fn fold_data(fold: &Fold, depth: u32) -> NodeData {
             Outcome::Ok
         }),
         slow: false,
+        aggregate: true,
         calls: fold.calls,
         failures: fold.failures,
     }

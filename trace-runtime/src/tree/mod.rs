@@ -88,16 +88,23 @@ pub(crate) struct NodeData {
     /// [`NO_TIME`] for aggregates.
     pub(crate) start_ticks: u64,
     pub(crate) wall_nanos: u64,
+    /// For aggregates, own time summed over their calls; unused otherwise
+    /// (a call's own time is computed from its children when read).
+    pub(crate) own_nanos: u64,
     /// [`NO_TIME`] for sync calls.
     pub(crate) busy_nanos: u64,
     pub(crate) outcome: Option<Outcome>,
     pub(crate) slow: bool,
+    /// Calls folded past the node cap, rather than one call.
+    pub(crate) aggregate: bool,
     pub(crate) calls: u64,
     pub(crate) failures: u64,
 }
 
-/// One call in a [`CallTree`], or an aggregate of repeated calls when the
-/// request exceeded its node cap (then [`calls`](CallNode::calls) `> 1`).
+/// One call in a [`CallTree`], or an aggregate of the calls of one function
+/// under one parent when the request exceeded its node cap (then
+/// [`is_aggregate`](CallNode::is_aggregate), and [`calls`](CallNode::calls)
+/// says how many). Aggregates nest as their calls did.
 #[derive(Clone, Copy, Debug)]
 pub struct CallNode<'a> {
     tree: &'a CallTree,
@@ -205,10 +212,36 @@ impl<'a> CallNode<'a> {
         (ticks != NO_TIME).then(|| Duration::from_nanos(clock::ticks_to_nanos(ticks)))
     }
 
-    /// Wall-clock time from start to end; for aggregates, the sum.
+    /// Wall-clock time from start to end; for aggregates, the sum over its
+    /// outermost calls (a recursive call's time is inside its caller's, so
+    /// it is not added again).
     #[must_use]
     pub fn wall(&self) -> Duration {
         Duration::from_nanos(self.data().wall_nanos)
+    }
+
+    /// Own (exclusive) time: [`wall`](Self::wall) less the time of the
+    /// traced calls it made, never below zero (calls it ran concurrently,
+    /// under `join!`, can add up to more than its wall time); for
+    /// aggregates, summed over all its calls.
+    #[must_use]
+    pub fn own(&self) -> Duration {
+        let data = self.data();
+        if data.aggregate {
+            return Duration::from_nanos(data.own_nanos);
+        }
+        let children = self
+            .children()
+            .map(|c| c.data().wall_nanos)
+            .fold(0_u64, u64::saturating_add);
+        Duration::from_nanos(data.wall_nanos.saturating_sub(children))
+    }
+
+    /// Whether this node aggregates calls folded past the node cap (see
+    /// [`calls`](Self::calls)), rather than being one call.
+    #[must_use]
+    pub fn is_aggregate(&self) -> bool {
+        self.data().aggregate
     }
 
     /// For async calls, the time spent inside `poll`.

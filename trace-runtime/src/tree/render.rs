@@ -10,7 +10,11 @@
 //!
 //! Names are indented two spaces per level and padded to one column; durations
 //! are right-aligned in the next; marks (`status 200` on an HTTP request's
-//! root, `err`, `panic`, `cancelled`, `slow`, `unfinished`, `×N`) follow.
+//! root, `err`, `panic`, `cancelled`, `slow`, `unfinished`) follow. An
+//! aggregate of calls folded past the node cap reads `name ×N  <total>
+//! total, own <own>`. Past 24 levels rows stop indenting and say their depth
+//! (`[31] name`), and names pad to at most 64 columns, so the text grows
+//! linearly with the number of calls.
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -30,27 +34,36 @@ impl CallTree {
     #[must_use]
     pub fn render(&self) -> String {
         // Two passes over the nodes, the first for the column widths; no
-        // allocation but the output's.
+        // allocation but the output's. Indentation and the name column are
+        // capped, so a row's length does not grow with the tree's depth.
         let mut name_width = 0;
         let mut time_width = 0;
-        for node in self.iter() {
-            name_width = name_width.max(node.depth() * 2 + label_width(node));
-            time_width = time_width.max(Shown::new(node.wall()).width());
-        }
+        let rows: Vec<(usize, Shown)> = self
+            .iter()
+            .map(|node| {
+                let row = (row_width(node), Shown::new(node.wall()));
+                name_width = name_width.max(row.0);
+                time_width = time_width.max(row.1.width());
+                row
+            })
+            .collect();
+        let name_width = name_width.min(MAX_NAME_COLUMN);
         let mut out = String::with_capacity(self.nodes.len() * (name_width + time_width + 16));
-        for node in self.iter() {
-            let indent = node.depth() * 2;
-            push_spaces(&mut out, indent);
-            out.push_str(node.name());
-            if node.calls() > 1 {
-                let _ = write!(out, " ×{}", node.calls());
+        for (node, &(width, time)) in self.iter().zip(&rows) {
+            push_spaces(&mut out, indent(node));
+            if node.depth() > MAX_INDENT_DEPTH {
+                out.push('[');
+                push_decimal(&mut out, node.depth() as u64);
+                out.push_str("] ");
             }
-            let time = Shown::new(node.wall());
-            push_spaces(
-                &mut out,
-                name_width - indent - label_width(node) + 2 + time_width - time.width(),
-            );
-            let _ = write!(out, "{time}");
+            out.push_str(node.name());
+            if node.is_aggregate() {
+                out.push_str(" ×");
+                push_decimal(&mut out, node.calls());
+            }
+            let pad = name_width.saturating_sub(width);
+            push_spaces(&mut out, pad + 2 + time_width - time.width());
+            time.push_to(&mut out);
             write_marks(&mut out, node);
             out.push('\n');
         }
@@ -65,14 +78,71 @@ impl CallTree {
     }
 }
 
-fn push_spaces(out: &mut String, n: usize) {
-    out.extend(std::iter::repeat_n(' ', n));
+/// Deeper nodes are indented as at this depth and say their depth, `[31]`.
+pub(crate) const MAX_INDENT_DEPTH: usize = 24;
+
+/// Names are padded to at most this many columns; longer rows push their
+/// duration right.
+pub(crate) const MAX_NAME_COLUMN: usize = 64;
+
+fn push_spaces(out: &mut String, mut n: usize) {
+    const SPACES: &str = "                                                                ";
+    while n > 0 {
+        let chunk = n.min(SPACES.len());
+        out.push_str(&SPACES[..chunk]);
+        n -= chunk;
+    }
+}
+
+/// `n` in decimal, without the formatting machinery (a tree renders
+/// thousands of numbers).
+fn push_decimal(out: &mut String, mut n: u64) {
+    let mut digits = [0_u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        // A digit: `n % 10 < 10`.
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &digit in &digits[start..] {
+        out.push(char::from(digit));
+    }
+}
+
+/// `n` (below 1000) in two digits, or three if `three`, zero-padded.
+fn push_fraction(out: &mut String, n: u64, three: bool) {
+    // Digits: each `% 10 < 10`.
+    if three {
+        out.push(char::from(b'0' + (n / 100 % 10) as u8));
+    }
+    out.push(char::from(b'0' + (n / 10 % 10) as u8));
+    out.push(char::from(b'0' + (n % 10) as u8));
+}
+
+fn indent(node: CallNode<'_>) -> usize {
+    node.depth().min(MAX_INDENT_DEPTH) * 2
+}
+
+/// Columns before the gap to the duration: indentation, depth marker, name
+/// and `×N`.
+fn row_width(node: CallNode<'_>) -> usize {
+    let depth = node.depth();
+    let marker = if depth > MAX_INDENT_DEPTH {
+        decimal_digits(depth as u64) + 3
+    } else {
+        0
+    };
+    indent(node) + marker + label_width(node)
 }
 
 /// Columns of a node's name and its `×N`.
 fn label_width(node: CallNode<'_>) -> usize {
     let name = node.name().chars().count();
-    if node.calls() > 1 {
+    if node.is_aggregate() {
         name + 2 + decimal_digits(node.calls())
     } else {
         name
@@ -87,33 +157,37 @@ fn decimal_digits(n: u64) -> usize {
 #[derive(Clone, Copy)]
 struct Shown {
     /// Whole units, then hundredths (thousandths for seconds).
-    whole: u128,
-    fraction: u128,
+    whole: u64,
+    fraction: u64,
     unit: &'static str,
 }
 
 impl Shown {
     fn new(d: Duration) -> Shown {
-        let nanos = d.as_nanos();
-        // Rounded to the digits shown, as `{:.2}` of the float would.
-        let (scale, digits, unit) = if nanos < 1_000 {
+        // Whole nanoseconds fit a u64 for 584 years.
+        let nanos = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX / 2);
+        // Rounded to the digits shown, as `{:.2}` of the float would; each
+        // branch divides by constants (multiplications, not divisions).
+        let (rounded, unit) = if nanos < 1_000 {
             return Shown {
                 whole: nanos,
-                fraction: u128::MAX,
+                fraction: u64::MAX,
                 unit: "ns",
             };
         } else if nanos < 1_000_000 {
-            (1_000, 100, "µs")
+            ((nanos + 5) / 10, "µs")
         } else if nanos < 1_000_000_000 {
-            (1_000_000, 100, "ms")
+            ((nanos + 5_000) / 10_000, "ms")
         } else {
-            (1_000_000_000, 1_000, "s")
+            return Shown {
+                whole: (nanos + 500_000) / 1_000_000 / 1_000,
+                fraction: (nanos + 500_000) / 1_000_000 % 1_000,
+                unit: "s",
+            };
         };
-        let step = scale / digits;
-        let rounded = (nanos + step / 2) / step;
         Shown {
-            whole: rounded / digits,
-            fraction: rounded % digits,
+            whole: rounded / 100,
+            fraction: rounded % 100,
             unit,
         }
     }
@@ -122,7 +196,7 @@ impl Shown {
     fn width(self) -> usize {
         let whole = self.whole.checked_ilog10().map_or(1, |d| d as usize + 1);
         let fraction = match (self.fraction, self.unit) {
-            (u128::MAX, _) => 0,
+            (u64::MAX, _) => 0,
             (_, "s") => 4,
             _ => 3,
         };
@@ -130,13 +204,25 @@ impl Shown {
     }
 }
 
+impl Shown {
+    fn push_to(self, out: &mut String) {
+        push_decimal(out, self.whole);
+        match (self.fraction, self.unit) {
+            (u64::MAX, _) => {}
+            (fraction, unit) => {
+                out.push('.');
+                push_fraction(out, fraction, unit == "s");
+            }
+        }
+        out.push_str(self.unit);
+    }
+}
+
 impl std::fmt::Display for Shown {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match (self.fraction, self.unit) {
-            (u128::MAX, unit) => write!(f, "{}{unit}", self.whole),
-            (fraction, "s") => write!(f, "{}.{fraction:03}s", self.whole),
-            (fraction, unit) => write!(f, "{}.{fraction:02}{unit}", self.whole),
-        }
+        let mut text = String::with_capacity(12);
+        self.push_to(&mut text);
+        f.write_str(&text)
     }
 }
 
@@ -149,19 +235,23 @@ impl std::fmt::Display for CallTree {
 fn write_marks(out: &mut String, node: CallNode<'_>) {
     if node.depth() == 0 {
         if let Some(status) = node.tree.status() {
-            let _ = write!(out, "  status {status}");
+            out.push_str("  status ");
+            push_decimal(out, u64::from(status));
         }
     }
-    if node.calls() > 1 {
-        out.push_str("  total");
+    if node.is_aggregate() {
+        out.push_str("  total, own ");
+        Shown::new(node.own()).push_to(out);
         if node.failures() > 0 {
-            let _ = write!(out, "  err ×{}", node.failures());
+            out.push_str("  err ×");
+            push_decimal(out, node.failures());
         }
         return;
     }
     if let Some(busy) = node.busy() {
         if busy < node.wall() {
-            let _ = write!(out, "  busy {}", Shown::new(busy));
+            out.push_str("  busy ");
+            Shown::new(busy).push_to(out);
         }
     }
     out.push_str(match node.outcome() {
