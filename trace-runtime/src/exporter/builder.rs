@@ -14,6 +14,7 @@ use crate::exporter::error::ExportError;
 #[cfg(feature = "serve")]
 use crate::exporter::http;
 use crate::metrics::{handles, histogram, names, service};
+use crate::objective::Objective;
 
 /// How often histogram samples are folded into their buckets by default.
 ///
@@ -55,6 +56,8 @@ pub struct ExporterBuilder {
     upkeep: Duration,
     global_labels: Vec<(String, String)>,
     hooks: Hooks,
+    /// Objectives whose latency targets must be buckets.
+    objectives: Vec<Objective>,
 }
 
 /// Functions run before each render.
@@ -125,6 +128,7 @@ impl ExporterBuilder {
             upkeep: DEFAULT_UPKEEP,
             global_labels: Vec::new(),
             hooks: Hooks::default(),
+            objectives: Vec::new(),
         }
     }
 
@@ -164,6 +168,29 @@ impl ExporterBuilder {
     #[must_use]
     pub fn service_name(mut self, name: impl Into<String>) -> Self {
         self.service_name = Some(name.into());
+        self
+    }
+
+    /// Declares an objective used by traced functions, so that with custom
+    /// [`buckets`](Self::buckets) a latency target that is not one of them
+    /// is an error at install rather than a latency objective no rule can
+    /// evaluate. (With the default buckets every target is a bucket.)
+    ///
+    /// ```
+    /// use trace_runtime::objective::{Latency, Objective, Percentile};
+    /// use trace_runtime::exporter::ExportError;
+    ///
+    /// const API: Objective = Objective::new("api").latency(Latency::Ms250, Percentile::P99);
+    /// let err = trace_runtime::ExporterBuilder::new()
+    ///     .buckets(&[0.1, 0.5, 1.0])
+    ///     .objective(API)
+    ///     .install()
+    ///     .unwrap_err();
+    /// assert!(matches!(err, ExportError::ObjectiveNotABucket { .. }));
+    /// ```
+    #[must_use]
+    pub fn objective(mut self, objective: Objective) -> Self {
+        self.objectives.push(objective);
         self
     }
 
@@ -314,6 +341,18 @@ impl ExporterBuilder {
             .is_some_and(|n| n.trim().is_empty())
         {
             return Err(ExportError::EmptyServiceName);
+        }
+        for objective in &self.objectives {
+            if let Some((latency, _)) = objective.latency_target() {
+                // Exact: both sides are the same decimal literals.
+                #[allow(clippy::float_cmp)]
+                if !self.buckets.iter().any(|b| *b == latency.seconds()) {
+                    return Err(ExportError::ObjectiveNotABucket {
+                        objective: objective.name(),
+                        threshold: latency.seconds(),
+                    });
+                }
+            }
         }
         if let Some((name, _)) = self.global_labels.iter().find(|(n, _)| !is_label_name(n)) {
             return Err(ExportError::InvalidLabelName { name: name.clone() });
