@@ -135,8 +135,12 @@ pub use tree::TreeConfig;
 /// An [`ExporterBuilder`] for the package that calls it: its name is the
 /// service name (unless [`service_name`](ExporterBuilder::service_name) or
 /// `OTEL_SERVICE_NAME` says otherwise), its version the `version` label of
-/// `build_info`. Shorthand for
-/// `ExporterBuilder::new().package(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"))`.
+/// `build_info`, and `GIT_COMMIT` / `GIT_BRANCH`, if set when the calling
+/// package is built (see
+/// [`commit_and_branch`](ExporterBuilder::commit_and_branch)), its `commit`
+/// and `branch`. Shorthand for
+/// `ExporterBuilder::new().package(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"))`
+/// plus those.
 ///
 /// ```no_run
 /// let exporter = trace_runtime::exporter_builder!().serve()?;
@@ -145,10 +149,15 @@ pub use tree::TreeConfig;
 #[macro_export]
 macro_rules! exporter_builder {
     () => {
-        $crate::ExporterBuilder::new().package(
-            ::core::env!("CARGO_PKG_NAME"),
-            ::core::env!("CARGO_PKG_VERSION"),
-        )
+        $crate::ExporterBuilder::new()
+            .package(
+                ::core::env!("CARGO_PKG_NAME"),
+                ::core::env!("CARGO_PKG_VERSION"),
+            )
+            .commit_and_branch(
+                ::core::option_env!("GIT_COMMIT").unwrap_or(""),
+                ::core::option_env!("GIT_BRANCH").unwrap_or(""),
+            )
     };
 }
 

@@ -53,6 +53,9 @@ pub struct ExporterBuilder {
     /// The service name when none is set and `OTEL_SERVICE_NAME` is unset.
     package: Option<String>,
     version: String,
+    /// `commit` and `branch` of `build_info`.
+    commit: String,
+    branch: String,
     upkeep: Duration,
     global_labels: Vec<(String, String)>,
     hooks: Hooks,
@@ -125,6 +128,8 @@ impl ExporterBuilder {
             service_name: None,
             package: None,
             version: String::new(),
+            commit: String::new(),
+            branch: String::new(),
             upkeep: DEFAULT_UPKEEP,
             global_labels: Vec::new(),
             hooks: Hooks::default(),
@@ -248,6 +253,29 @@ impl ExporterBuilder {
     #[must_use]
     pub fn version(mut self, version: impl Into<String>) -> Self {
         self.version = version.into();
+        self
+    }
+
+    /// The `commit` and `branch` labels of `build_info`, to tell builds of
+    /// one version apart. Fill them at build time, for example from a
+    /// `build.rs` that runs `git` and prints
+    /// `cargo:rustc-env=GIT_COMMIT=...` and `cargo:rustc-env=GIT_BRANCH=...`;
+    /// [`exporter_builder!`](crate::exporter_builder) reads those two
+    /// variables when they are set.
+    ///
+    /// ```
+    /// let builder = trace_runtime::ExporterBuilder::new()
+    ///     .commit_and_branch(option_env!("GIT_COMMIT").unwrap_or(""), "main");
+    /// # let _ = builder;
+    /// ```
+    #[must_use]
+    pub fn commit_and_branch(
+        mut self,
+        commit: impl Into<String>,
+        branch: impl Into<String>,
+    ) -> Self {
+        self.commit = commit.into();
+        self.branch = branch.into();
         self
     }
 
@@ -426,7 +454,7 @@ impl ExporterBuilder {
             }
             Ok(())
         })?;
-        describe_and_announce(&self.version);
+        describe_and_announce(&self.version, &self.commit, &self.branch);
         let upkeep = handle.clone();
         let every = self.upkeep;
         std::thread::Builder::new()
@@ -475,7 +503,7 @@ fn render(handle: &PrometheusHandle, hooks: &Hooks) -> String {
 }
 
 /// HELP lines for every metric, and `build_info 1`.
-fn describe_and_announce(version: &str) {
+fn describe_and_announce(version: &str, commit: &str, branch: &str) {
     metrics::describe_counter!(
         names::CALLS_TOTAL,
         "Calls of traced functions, by result (ok, error, cancelled) and caller."
@@ -504,6 +532,8 @@ fn describe_and_announce(version: &str) {
     metrics::gauge!(
         names::BUILD_INFO,
         "version" => version.to_owned(),
+        "commit" => commit.to_owned(),
+        "branch" => branch.to_owned(),
         "service_name" => service::resolve(None),
         "trace_runtime_version" => env!("CARGO_PKG_VERSION"),
     )
