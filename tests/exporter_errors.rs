@@ -278,3 +278,25 @@ fn no_failure_installed_a_recorder() {
         "a global metrics recorder is already installed: build the exporter once, before any other recorder"
     );
 }
+
+#[test]
+fn an_objective_latency_outside_custom_buckets_is_named() {
+    use trace_runtime::objective::{Latency, Objective, Percentile};
+    const SLOW: Objective = Objective::new("reports").latency(Latency::Ms2500, Percentile::P90);
+    let err = ExporterBuilder::new()
+        .buckets(&[0.1, 1.0, 10.0])
+        .objective(SLOW)
+        .install()
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        ExportError::ObjectiveNotABucket {
+            objective: "reports",
+            ..
+        }
+    ));
+    assert_eq!(
+        err.to_string(),
+        "objective \"reports\" has a latency target of 2.5 s, which is not one of the histogram buckets: add 2.5 to `.buckets(...)`"
+    );
+}

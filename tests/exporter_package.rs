@@ -20,8 +20,10 @@ fn the_calling_package_names_the_service_and_its_version() {
     let text = exporter.render();
     let service = "service_name=\"trace-suite\"";
     let build = format!(
-        "{service},version=\"{}\",trace_runtime_version=\"{}\"",
+        "{service},version=\"{}\",commit=\"{}\",branch=\"{}\",trace_runtime_version=\"{}\"",
         env!("CARGO_PKG_VERSION"),
+        option_env!("GIT_COMMIT").unwrap_or(""),
+        option_env!("GIT_BRANCH").unwrap_or(""),
         env!("CARGO_PKG_VERSION"),
     );
     assert_eq!(

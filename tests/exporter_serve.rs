@@ -94,7 +94,7 @@ fn get_metrics_serves_the_calls_made_so_far() {
         format!("function_calls_duration_seconds_bucket{{{labels},le=\"+Inf\"}} 3"),
         format!("function_calls_concurrent{{{labels}}} 0"),
         format!(
-            "build_info{{service_name=\"serve-test\",version=\"9.9.9\",trace_runtime_version=\"{}\"}} 1",
+            "build_info{{service_name=\"serve-test\",version=\"9.9.9\",commit=\"\",branch=\"\",trace_runtime_version=\"{}\"}} 1",
             env!("CARGO_PKG_VERSION")
         ),
     ] {

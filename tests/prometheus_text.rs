@@ -30,6 +30,7 @@ fn exporter() -> &'static Exporter {
         ExporterBuilder::new()
             .service_name(SERVICE)
             .version(VERSION)
+            .commit_and_branch("0123abc", "main")
             .install()
             .expect("the only recorder of this test binary")
     })
@@ -261,14 +262,14 @@ fn text_for_build_info() -> u32 {
 }
 
 #[test]
-fn build_info_is_one_with_version_and_service_name() {
+fn build_info_is_one_with_version_commit_branch_and_service_name() {
     let exporter = exporter();
     // A call, so every family has a series to describe.
     assert_eq!(text_for_build_info(), 4);
     let text = exporter.render();
     // trace-runtime shares this workspace's version.
     let expected = format!(
-        "build_info{{service_name=\"{SERVICE}\",version=\"{VERSION}\",trace_runtime_version=\"{}\"}} 1",
+        "build_info{{service_name=\"{SERVICE}\",version=\"{VERSION}\",commit=\"0123abc\",branch=\"main\",trace_runtime_version=\"{}\"}} 1",
         env!("CARGO_PKG_VERSION")
     );
     let lines: Vec<&str> = text

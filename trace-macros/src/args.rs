@@ -15,6 +15,8 @@ pub struct TraceArgs {
     pub krate: Option<Path>,
     /// `slow = "50ms"`: calls slower than this are marked slow, in nanoseconds.
     pub slow: Option<(u64, Span)>,
+    /// `objective = PATH`: a `trace_runtime::objective::Objective` constant.
+    pub objective: Option<Path>,
 }
 
 /// Which attribute is being parsed; decides the options allowed.
@@ -26,8 +28,9 @@ pub enum Site {
     ImplBlock,
 }
 
-const TRACE_OPTIONS: &str = "`name = \"...\"`, `skip`, `slow = \"50ms\"` or `crate = path`";
-const IMPL_OPTIONS: &str = "`slow = \"50ms\"` or `crate = path`";
+const TRACE_OPTIONS: &str =
+    "`name = \"...\"`, `skip`, `slow = \"50ms\"`, `objective = CONST` or `crate = path`";
+const IMPL_OPTIONS: &str = "`slow = \"50ms\"`, `objective = CONST` or `crate = path`";
 
 impl TraceArgs {
     /// Parses the tokens inside the attribute's parentheses.
@@ -61,6 +64,9 @@ impl TraceArgs {
         } else if path.is_ident("crate") {
             let krate: Path = meta.value()?.call(Path::parse_mod_style)?;
             set_once(&mut self.krate, krate, meta)
+        } else if path.is_ident("objective") {
+            let objective: Path = meta.value()?.parse()?;
+            set_once(&mut self.objective, objective, meta)
         } else if path.is_ident("slow") {
             let lit: LitStr = meta.value()?.parse()?;
             let nanos = parse_duration(&lit)?;
@@ -91,6 +97,9 @@ impl TraceArgs {
         }
         if self.slow.is_none() {
             self.slow = outer.slow;
+        }
+        if self.objective.is_none() {
+            self.objective.clone_from(&outer.objective);
         }
         self
     }

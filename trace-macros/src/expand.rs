@@ -130,13 +130,20 @@ fn callsite(target: &Target, private: &TokenStream) -> TokenStream {
         Some((nanos, _)) => quote!(::core::option::Option::Some(#nanos)),
         None => quote!(::core::option::Option::None),
     };
+    // Spanned at the user's path: a path that is not an `Objective`
+    // constant is an error there.
+    let objective = target
+        .args
+        .objective
+        .as_ref()
+        .map(|path| quote_spanned!(path.span()=> .with_objective(&#path)));
     quote! {
         static __TRACE_SITE: #private::Callsite = #private::Callsite::new(
             #label,
             ::core::module_path!(),
             ::core::option_env!("CARGO_PKG_NAME"),
             #slow,
-        );
+        )#objective;
     }
 }
 

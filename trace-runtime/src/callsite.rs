@@ -2,6 +2,7 @@
 //! handles cached for it.
 
 use crate::metrics::site::MetricSite;
+use crate::objective::Objective;
 
 /// A traced function, as seen by the runtime.
 ///
@@ -30,6 +31,16 @@ impl Callsite {
         Callsite {
             metrics: MetricSite::new(name, module, crate_name),
             slow_nanos,
+        }
+    }
+
+    /// The same call site with `objective`'s labels on its series; used by
+    /// the macro expansion of `objective = ...` only.
+    #[must_use]
+    pub const fn with_objective(self, objective: &'static Objective) -> Self {
+        Callsite {
+            metrics: self.metrics.with_objective(objective),
+            slow_nanos: self.slow_nanos,
         }
     }
 

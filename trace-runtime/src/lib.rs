@@ -15,6 +15,7 @@ mod frame;
 #[cfg(feature = "tower")]
 pub mod http;
 pub mod metrics;
+pub mod objective;
 mod outcome;
 mod segments;
 mod sync;
@@ -40,6 +41,7 @@ pub mod tree;
 /// |---|---|
 /// | `name = "label"` | the `function` label and tree name (default: the function's name; `Type::method` under [`macro@instrument_all`]); non-empty, at most 128 bytes, no whitespace |
 /// | `slow = "50ms"` | mark calls at least this slow in the tree and log them to [`SLOW_TARGET`] (`ns`, `us`, `ms`, `s`) |
+/// | `objective = CONST` | label the function's series with an [`Objective`](crate::objective::Objective) for SLO rules and dashboards |
 /// | `skip` | leave the function untouched (useful inside [`macro@instrument_all`]) |
 /// | `crate = path` | where `trace_runtime` is, when it is re-exported under another path |
 ///
@@ -80,8 +82,8 @@ pub use trace_macros::trace;
 /// `#[async_trait]` impls (with the attributes in either order) are
 /// supported. Methods are labelled `Type::method`. `const fn`s are left
 /// untouched; a method opts out with `#[trace(skip)]` and overrides options
-/// with its own `#[trace(...)]`. The block itself accepts `slow = "..."` and
-/// `crate = path`, which every method inherits. The per-method
+/// with its own `#[trace(...)]`. The block itself accepts `slow = "..."`,
+/// `objective = CONST` and `crate = path`, which every method inherits. The per-method
 /// `#[trace(...)]` attributes are consumed by `#[instrument_all]`, so they
 /// need no `use trace_runtime::trace;`.
 ///
@@ -133,8 +135,12 @@ pub use tree::TreeConfig;
 /// An [`ExporterBuilder`] for the package that calls it: its name is the
 /// service name (unless [`service_name`](ExporterBuilder::service_name) or
 /// `OTEL_SERVICE_NAME` says otherwise), its version the `version` label of
-/// `build_info`. Shorthand for
-/// `ExporterBuilder::new().package(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"))`.
+/// `build_info`, and `GIT_COMMIT` / `GIT_BRANCH`, if set when the calling
+/// package is built (see
+/// [`commit_and_branch`](ExporterBuilder::commit_and_branch)), its `commit`
+/// and `branch`. Shorthand for
+/// `ExporterBuilder::new().package(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"))`
+/// plus those.
 ///
 /// ```no_run
 /// let exporter = trace_runtime::exporter_builder!().serve()?;
@@ -143,10 +149,15 @@ pub use tree::TreeConfig;
 #[macro_export]
 macro_rules! exporter_builder {
     () => {
-        $crate::ExporterBuilder::new().package(
-            ::core::env!("CARGO_PKG_NAME"),
-            ::core::env!("CARGO_PKG_VERSION"),
-        )
+        $crate::ExporterBuilder::new()
+            .package(
+                ::core::env!("CARGO_PKG_NAME"),
+                ::core::env!("CARGO_PKG_VERSION"),
+            )
+            .commit_and_branch(
+                ::core::option_env!("GIT_COMMIT").unwrap_or(""),
+                ::core::option_env!("GIT_BRANCH").unwrap_or(""),
+            )
     };
 }
 

@@ -14,6 +14,7 @@ use crate::exporter::error::ExportError;
 #[cfg(feature = "serve")]
 use crate::exporter::http;
 use crate::metrics::{handles, histogram, names, service};
+use crate::objective::Objective;
 
 /// How often histogram samples are folded into their buckets by default.
 ///
@@ -52,9 +53,14 @@ pub struct ExporterBuilder {
     /// The service name when none is set and `OTEL_SERVICE_NAME` is unset.
     package: Option<String>,
     version: String,
+    /// `commit` and `branch` of `build_info`.
+    commit: String,
+    branch: String,
     upkeep: Duration,
     global_labels: Vec<(String, String)>,
     hooks: Hooks,
+    /// Objectives whose latency targets must be buckets.
+    objectives: Vec<Objective>,
 }
 
 /// Functions run before each render.
@@ -122,9 +128,12 @@ impl ExporterBuilder {
             service_name: None,
             package: None,
             version: String::new(),
+            commit: String::new(),
+            branch: String::new(),
             upkeep: DEFAULT_UPKEEP,
             global_labels: Vec::new(),
             hooks: Hooks::default(),
+            objectives: Vec::new(),
         }
     }
 
@@ -164,6 +173,29 @@ impl ExporterBuilder {
     #[must_use]
     pub fn service_name(mut self, name: impl Into<String>) -> Self {
         self.service_name = Some(name.into());
+        self
+    }
+
+    /// Declares an objective used by traced functions, so that with custom
+    /// [`buckets`](Self::buckets) a latency target that is not one of them
+    /// is an error at install rather than a latency objective no rule can
+    /// evaluate. (With the default buckets every target is a bucket.)
+    ///
+    /// ```
+    /// use trace_runtime::objective::{Latency, Objective, Percentile};
+    /// use trace_runtime::exporter::ExportError;
+    ///
+    /// const API: Objective = Objective::new("api").latency(Latency::Ms250, Percentile::P99);
+    /// let err = trace_runtime::ExporterBuilder::new()
+    ///     .buckets(&[0.1, 0.5, 1.0])
+    ///     .objective(API)
+    ///     .install()
+    ///     .unwrap_err();
+    /// assert!(matches!(err, ExportError::ObjectiveNotABucket { .. }));
+    /// ```
+    #[must_use]
+    pub fn objective(mut self, objective: Objective) -> Self {
+        self.objectives.push(objective);
         self
     }
 
@@ -221,6 +253,29 @@ impl ExporterBuilder {
     #[must_use]
     pub fn version(mut self, version: impl Into<String>) -> Self {
         self.version = version.into();
+        self
+    }
+
+    /// The `commit` and `branch` labels of `build_info`, to tell builds of
+    /// one version apart. Fill them at build time, for example from a
+    /// `build.rs` that runs `git` and prints
+    /// `cargo:rustc-env=GIT_COMMIT=...` and `cargo:rustc-env=GIT_BRANCH=...`;
+    /// [`exporter_builder!`](crate::exporter_builder) reads those two
+    /// variables when they are set.
+    ///
+    /// ```
+    /// let builder = trace_runtime::ExporterBuilder::new()
+    ///     .commit_and_branch(option_env!("GIT_COMMIT").unwrap_or(""), "main");
+    /// # let _ = builder;
+    /// ```
+    #[must_use]
+    pub fn commit_and_branch(
+        mut self,
+        commit: impl Into<String>,
+        branch: impl Into<String>,
+    ) -> Self {
+        self.commit = commit.into();
+        self.branch = branch.into();
         self
     }
 
@@ -315,6 +370,18 @@ impl ExporterBuilder {
         {
             return Err(ExportError::EmptyServiceName);
         }
+        for objective in &self.objectives {
+            if let Some((latency, _)) = objective.latency_target() {
+                // Exact: both sides are the same decimal literals.
+                #[allow(clippy::float_cmp)]
+                if !self.buckets.iter().any(|b| *b == latency.seconds()) {
+                    return Err(ExportError::ObjectiveNotABucket {
+                        objective: objective.name(),
+                        threshold: latency.seconds(),
+                    });
+                }
+            }
+        }
         if let Some((name, _)) = self.global_labels.iter().find(|(n, _)| !is_label_name(n)) {
             return Err(ExportError::InvalidLabelName { name: name.clone() });
         }
@@ -387,7 +454,7 @@ impl ExporterBuilder {
             }
             Ok(())
         })?;
-        describe_and_announce(&self.version);
+        describe_and_announce(&self.version, &self.commit, &self.branch);
         let upkeep = handle.clone();
         let every = self.upkeep;
         std::thread::Builder::new()
@@ -436,7 +503,7 @@ fn render(handle: &PrometheusHandle, hooks: &Hooks) -> String {
 }
 
 /// HELP lines for every metric, and `build_info 1`.
-fn describe_and_announce(version: &str) {
+fn describe_and_announce(version: &str, commit: &str, branch: &str) {
     metrics::describe_counter!(
         names::CALLS_TOTAL,
         "Calls of traced functions, by result (ok, error, cancelled) and caller."
@@ -465,6 +532,8 @@ fn describe_and_announce(version: &str) {
     metrics::gauge!(
         names::BUILD_INFO,
         "version" => version.to_owned(),
+        "commit" => commit.to_owned(),
+        "branch" => branch.to_owned(),
         "service_name" => service::resolve(None),
         "trace_runtime_version" => env!("CARGO_PKG_VERSION"),
     )

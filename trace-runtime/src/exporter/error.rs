@@ -51,6 +51,14 @@ pub enum ExportError {
     },
     /// The service name is empty.
     EmptyServiceName,
+    /// An [objective](crate::ExporterBuilder::objective)'s latency target
+    /// is not one of the histogram's buckets.
+    ObjectiveNotABucket {
+        /// The objective's name.
+        objective: &'static str,
+        /// Its latency target, in seconds.
+        threshold: f64,
+    },
     /// A [global label](crate::ExporterBuilder::global_label) name is not a
     /// Prometheus label name.
     InvalidLabelName {
@@ -106,6 +114,10 @@ impl fmt::Display for ExportError {
             ExportError::EmptyServiceName => write!(
                 f,
                 "service name is empty: pass a non-empty name to `.service_name(...)` or leave it unset"
+            ),
+            ExportError::ObjectiveNotABucket { objective, threshold } => write!(
+                f,
+                "objective {objective:?} has a latency target of {threshold} s, which is not one of the histogram buckets: add {threshold} to `.buckets(...)`"
             ),
             ExportError::InvalidLabelName { name } => write!(
                 f,

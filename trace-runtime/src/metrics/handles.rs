@@ -19,6 +19,7 @@ use crate::metrics::labels::{self, Caller, METADATA, RESULTS};
 use crate::metrics::leaked_list::LeakedList;
 use crate::metrics::recorder::{self, RecorderId};
 use crate::metrics::striped::{self, CellId};
+use crate::objective::Objective;
 use crate::outcome::Outcome;
 
 /// Handles shared by all calls of the sites with one set of labels, under
@@ -33,6 +34,7 @@ pub(crate) struct SiteMetrics {
     published: Option<PublishedCells>,
     edges: LeakedList<EdgeMetrics>,
     labels: [Label; 3],
+    objective: Option<&'static Objective>,
 }
 
 /// The per-thread cells of a site whose counts are published at scrape time.
@@ -114,6 +116,7 @@ impl SiteMetrics {
     /// thread's current recorder.
     pub(crate) fn find_or_register(
         labels: [Label; 3],
+        objective: Option<&'static Objective>,
         recorder: RecorderId,
     ) -> Option<&'static SiteMetrics> {
         let _serial = REGISTER.lock().unwrap_or_else(PoisonError::into_inner);
@@ -129,7 +132,7 @@ impl SiteMetrics {
             .map(|duration| PublishedCells {
                 in_flight: CellId::allocate(1),
                 duration,
-                label_text: label_text(&labels),
+                label_text: label_text(&labels::duration_labels(&labels, objective)),
             });
         let registered = recorder::with_recorder_of(recorder, |r| SiteMetrics {
             recorder,
@@ -138,12 +141,13 @@ impl SiteMetrics {
             duration: if published.is_some() {
                 Histogram::noop()
             } else {
-                r.register_histogram(&labels::duration_key(&labels), &METADATA)
+                r.register_histogram(&labels::duration_key(&labels, objective), &METADATA)
             },
             concurrent: r.register_gauge(&labels::concurrent_key(&labels), &METADATA),
             published,
             edges: LeakedList::new(),
             labels,
+            objective,
         })?;
         Some(ALL_SITES.push(registered))
     }
@@ -231,7 +235,7 @@ impl SiteMetrics {
         // (stale) edge counts nowhere.
         let calls = recorder::with_recorder_of(self.recorder, |r| {
             RESULTS.map(|result| {
-                let key = labels::calls_key(&self.labels, result, caller);
+                let key = labels::calls_key(&self.labels, result, caller, self.objective);
                 r.register_counter(&key, &METADATA)
             })
         })
@@ -348,6 +352,7 @@ mod tests {
             published: None,
             edges: LeakedList::new(),
             labels,
+            objective: None,
         };
         let gauge = || {
             let values: Vec<_> = snapshotter

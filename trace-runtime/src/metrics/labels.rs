@@ -3,6 +3,7 @@
 use metrics::{Key, Label, Metadata};
 
 use crate::metrics::{names, service};
+use crate::objective::Objective;
 use crate::outcome::Outcome;
 
 /// The metadata every handle is registered with.
@@ -45,8 +46,28 @@ pub(crate) fn site_labels(
 }
 
 /// The key of `function_calls_duration_seconds` for a site's labels.
-pub(crate) fn duration_key(site: &[Label; 3]) -> Key {
-    Key::from_parts(names::DURATION_SECONDS, site.to_vec())
+pub(crate) fn duration_key(site: &[Label; 3], objective: Option<&Objective>) -> Key {
+    Key::from_parts(names::DURATION_SECONDS, duration_labels(site, objective))
+}
+
+/// A site's labels on its duration histogram: with a latency objective,
+/// `objective_name`, `objective_percentile` and `objective_latency_threshold`.
+pub(crate) fn duration_labels(site: &[Label; 3], objective: Option<&Objective>) -> Vec<Label> {
+    let mut labels = site.to_vec();
+    if let Some((objective, (latency, percentile))) =
+        objective.and_then(|o| o.latency_target().map(|target| (o, target)))
+    {
+        labels.push(Label::from_static_parts("objective_name", objective.name()));
+        labels.push(Label::from_static_parts(
+            "objective_percentile",
+            percentile.as_label(),
+        ));
+        labels.push(Label::from_static_parts(
+            "objective_latency_threshold",
+            latency.as_label(),
+        ));
+    }
+    labels
 }
 
 /// The key of `function_calls_concurrent` for a site's labels.
@@ -56,11 +77,27 @@ pub(crate) fn concurrent_key(site: &[Label; 3]) -> Key {
 
 /// The key of `function_calls_total` for a site's labels, a result and a
 /// caller.
-pub(crate) fn calls_key(site: &[Label; 3], result: &'static str, caller: Caller) -> Key {
+/// With a success-rate objective, `objective_name` and
+/// `objective_percentile` too.
+pub(crate) fn calls_key(
+    site: &[Label; 3],
+    result: &'static str,
+    caller: Caller,
+    objective: Option<&Objective>,
+) -> Key {
     let mut labels = site.to_vec();
     labels.push(Label::from_static_parts("result", result));
     labels.push(Label::from_static_parts("caller_function", caller.function));
     labels.push(Label::from_static_parts("caller_module", caller.module));
+    if let Some((objective, percentile)) =
+        objective.and_then(|o| o.success_rate_target().map(|p| (o, p)))
+    {
+        labels.push(Label::from_static_parts("objective_name", objective.name()));
+        labels.push(Label::from_static_parts(
+            "objective_percentile",
+            percentile.as_label(),
+        ));
+    }
     Key::from_parts(names::CALLS_TOTAL, labels)
 }
 

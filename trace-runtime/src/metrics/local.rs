@@ -56,12 +56,14 @@ pub(crate) fn begin(
     recorder: RecorderId,
 ) -> Option<LocalCall> {
     let site_labels = site.labels();
+    let objective = site.objective();
     let caller = MetricSite::caller(caller);
     let handles = recorder::with_recorder_of(recorder, |r| Handles {
-        duration: r.register_histogram(&labels::duration_key(&site_labels), &METADATA),
+        duration: r.register_histogram(&labels::duration_key(&site_labels, objective), &METADATA),
         concurrent: r.register_gauge(&labels::concurrent_key(&site_labels), &METADATA),
         calls: RESULTS.map(|result| {
-            r.register_counter(&labels::calls_key(&site_labels, result, caller), &METADATA)
+            let key = labels::calls_key(&site_labels, result, caller, objective);
+            r.register_counter(&key, &METADATA)
         }),
     })?;
     handles.concurrent.increment(1.0);

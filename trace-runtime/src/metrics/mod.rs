@@ -12,7 +12,7 @@
 //! | `function_calls_total` | counter | `function`, `module`, `service_name`, `result`, `caller_function`, `caller_module` |
 //! | `function_calls_duration_seconds` | histogram | `function`, `module`, `service_name` |
 //! | `function_calls_concurrent` | gauge | `function`, `module`, `service_name` |
-//! | `build_info` | gauge (always 1) | `version`, `service_name`, `trace_runtime_version` |
+//! | `build_info` | gauge (always 1) | `version`, `commit`, `branch`, `service_name`, `trace_runtime_version` |
 //! | `http_requests_total` | counter | `method`, `route`, `status`, `service_name` |
 //! | `http_request_duration_seconds` | histogram | `method`, `route`, `service_name` |
 //! | `http_requests_in_flight` | gauge | `method`, `route`, `service_name` |

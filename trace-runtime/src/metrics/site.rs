@@ -7,6 +7,7 @@ use crate::metrics::handles::SiteMetrics;
 use crate::metrics::labels::{self, Caller};
 use crate::metrics::leaked_list::LeakedRef;
 use crate::metrics::recorder::RecorderId;
+use crate::objective::Objective;
 
 /// A traced function as the metrics see it. Part of its
 /// [`Callsite`](crate::callsite::Callsite) static, so its address identifies
@@ -15,6 +16,7 @@ pub(crate) struct MetricSite {
     name: &'static str,
     module: &'static str,
     crate_name: Option<&'static str>,
+    objective: Option<&'static Objective>,
     cached: LeakedRef<SiteMetrics>,
 }
 
@@ -28,8 +30,21 @@ impl MetricSite {
             name,
             module,
             crate_name,
+            objective: None,
             cached: LeakedRef::new(),
         }
+    }
+
+    pub(crate) const fn with_objective(self, objective: &'static Objective) -> Self {
+        MetricSite {
+            objective: Some(objective),
+            ..self
+        }
+    }
+
+    /// The objective whose labels its series carry.
+    pub(crate) fn objective(&self) -> Option<&'static Objective> {
+        self.objective
     }
 
     /// The `function` label.
@@ -77,7 +92,7 @@ impl MetricSite {
     pub(crate) fn register(&'static self, recorder: RecorderId) -> Option<&'static SiteMetrics> {
         // One `SiteMetrics` per (labels, recorder), ever: counts published at
         // scrape time live in it, so a second one would split them.
-        let metrics = SiteMetrics::find_or_register(self.labels(), recorder)?;
+        let metrics = SiteMetrics::find_or_register(self.labels(), self.objective, recorder)?;
         self.cached.store(metrics);
         Some(metrics)
     }
