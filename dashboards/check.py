@@ -421,6 +421,26 @@ def main():
                     else:
                         fail(w, f"{k}: {verdict}\n     query: {expr}")
 
+    # The latency objective's panels pick the bucket whose `le` is the
+    # threshold by label matching: the same ratio computed the plain way,
+    # from the demo's known threshold (250 ms), must agree.
+    if objectives or args.require_objectives:
+        counts["evaluated"] += 1
+        where = "cross-check: latency SLI against le=\"0.25\" read directly"
+        plain = prom.query(
+            f'sum(rate(function_calls_duration_seconds_bucket{{objective_name="api", le="0.25"}}[{args.range}s])) / '
+            f'sum(rate(function_calls_duration_seconds_count{{objective_name="api"}}[{args.range}s]))'
+        )
+        slos = json.loads((Path(args.dir) / "slos.json").read_text())
+        panel = next(p for p in slos["panels"] if p["title"] == "Calls within the latency threshold over the time range")
+        values = {"objective": "api", "datasource": "prometheus"}
+        got = prom.query(substitute(panel["targets"][0]["expr"], values, args.range, args.rate_interval))
+        if len(plain) == 1 and len(got) == 1 and abs(plain[0][1] - got[0][1]) < 1e-9:
+            counts["passed"] += 1
+            print(f"ok   {where}: {fmt(got[0][1])} both ways")
+        else:
+            fail(where, f"panel {got} vs direct {plain}")
+
     required = counts["evaluated"] - counts["skipped"]
     print(
         f"\n{counts['evaluated']} queries evaluated ({len(files)} dashboards, each query with a "

@@ -35,7 +35,7 @@ VERSION_JOIN = (
 # vector keyed by that label: PromQL cannot read a number out of a label,
 # so the percentiles an objective may use are listed, each as written
 # ("99", "99.9") and with a trailing ".0" ("99.0").
-PERCENTILES = ["90", "95", "99", "99.5", "99.9", "99.95", "99.99"]
+PERCENTILES = ["90", "95", "99", "99.9", "99.99"]  # trace_runtime::objective::Percentile
 
 
 def _percentile_targets():
@@ -291,7 +291,7 @@ def datasource_var():
     }
 
 
-def query_var(name, label, query, description, multi=True):
+def query_var(name, label, query, description, multi=True, all_value=".*"):
     return {
         "name": name,
         "label": label,
@@ -305,7 +305,7 @@ def query_var(name, label, query, description, multi=True):
         "sort": 1,
         "multi": multi,
         "includeAll": True,
-        "allValue": ".*",
+        "allValue": all_value,
         "current": {"selected": True, "text": ["All"], "value": ["$__all"]},
         "hide": 0,
         "options": [],
@@ -398,10 +398,10 @@ def overview():
         ),
         table(
             "Versions",
-            "One row per process: its service, version and trace-runtime version, from build_info.",
+            "One row per process: its service, version, commit, branch and trace-runtime version, from build_info.",
             "none",
             [
-                "max by (service_name, version, trace_runtime_version, instance, job) "
+                "max by (service_name, version, commit, branch, trace_runtime_version, instance, job) "
                 f"(build_info{{{svc}}})"
             ],
             hide=["Value"],
@@ -813,7 +813,7 @@ def slos():
             "ops",
             [
                 "sum by (objective_name, service_name, function) "
-                f"(rate(function_calls_total{{{obj}}}[$__range]))"
+                f'(rate(function_calls_total{{{obj}, objective_name!=""}}[$__range]))'
             ],
             rename={"Value": "calls/s"},
             w=24,
@@ -831,6 +831,7 @@ def slos():
                 'label_values({__name__=~"function_calls_total|function_calls_duration_seconds_count", '
                 'objective_name!=""}, objective_name)',
                 "The objective_name label of calls declared with an objective.",
+                all_value=".+",
             )
         ],
         panels,

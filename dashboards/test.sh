@@ -127,5 +127,5 @@ up=$(curl --silent --fail -G "$prom_url/api/v1/query" --data-urlencode 'query=su
 }
 
 require=()
-[[ "${REQUIRE_OBJECTIVES:-0}" == 1 ]] && require=(--require-objectives)
+[[ "${REQUIRE_OBJECTIVES:-1}" == 1 ]] && require=(--require-objectives)
 python3 dashboards/check.py --prom "$prom_url" --range $(($(date +%s) - start)) "${require[@]}"

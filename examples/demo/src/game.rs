@@ -10,11 +10,18 @@ use std::time::Duration;
 
 use serde::Serialize;
 use trace_runtime::instrument_all;
+use trace_runtime::objective::{Latency, Objective, Percentile};
 
 use crate::dice::Dice;
 
 /// Most rooms kept at once: a client that only creates cannot grow the process.
 const MAX_ROOMS: usize = 256;
+/// The rooms API's service-level objective, on every `GameService` method:
+/// 99 % of calls succeed and 99 % finish within 250 ms (the SLO dashboard,
+/// `dashboards/slos.json`, shows it as `objective_name="api"`).
+const API: Objective = Objective::new("api")
+    .success_rate(Percentile::P99)
+    .latency(Latency::Ms250, Percentile::P99);
 /// Seats a room may have.
 const CAPACITY: std::ops::RangeInclusive<u32> = 1..=8;
 /// One save or delete in this many fails, as a flaky storage would.
@@ -75,7 +82,7 @@ pub struct GameService {
     dice: Dice,
 }
 
-#[instrument_all]
+#[instrument_all(objective = API)]
 impl GameService {
     // Constructors are traced too; this one opts out to keep the log quiet.
     #[trace(skip)]
