@@ -285,6 +285,11 @@ def main():
     ap.add_argument("--rate-interval", default="1m")
     ap.add_argument("--require-objectives", action="store_true")
     ap.add_argument("--dir", default=str(HERE))
+    ap.add_argument(
+        "--prom3-objective",
+        help="objective_name of the synthetic target (prom3_spelling.py): 90 %% of its calls "
+        'within a threshold of "1" whose bucket is le="1.0"',
+    )
     args = ap.parse_args()
     prom = Prometheus(args.prom, time.time())
     failures = []
@@ -440,6 +445,39 @@ def main():
             print(f"ok   {where}: {fmt(got[0][1])} both ways")
         else:
             fail(where, f"panel {got} vs direct {plain}")
+
+    # Prometheus 3 spells a whole-second `le` "1.0", while the threshold
+    # label stays "1": the SLO latency panels must still find the bucket.
+    if args.prom3_objective:
+        print(f"\n== le spelled as Prometheus 3 does (objective {args.prom3_objective!r}, synthetic)")
+        slos = json.loads((Path(args.dir) / "slos.json").read_text())
+        want = {
+            "Calls within the latency threshold over the time range": 0.9,
+            "Calls within the latency threshold": 0.9,
+            "Error budget remaining (latency)": 1 - 0.1 / 0.01,
+            "Burn rate, last hour (latency)": 0.1 / 0.01,
+            "Burn rate (latency)": 0.1 / 0.01,
+        }
+        values = {"objective": grafana_regex_escape(args.prom3_objective), "datasource": "prometheus"}
+        for panel in slos["panels"]:
+            if panel["title"] not in want:
+                continue
+            for t in panel["targets"]:
+                where = f"slos.json / {panel['title']} [{t['refId']}] (le=\"1.0\")"
+                counts["evaluated"] += 1
+                got = prom.query(substitute(t["expr"], values, args.range, args.rate_interval))
+                expected = want[panel["title"]]
+                if len(got) == 1 and abs(got[0][1] - expected) < 1e-6 * max(1, abs(expected)):
+                    counts["passed"] += 1
+                    print(f"ok   {where}: {fmt(got[0][1])}, as expected")
+                else:
+                    fail(where, f"expected {expected}, got {got}")
+        naive = prom.query(
+            f'sum(rate(function_calls_duration_seconds_bucket{{objective_name="{args.prom3_objective}", '
+            f'le="1"}}[{args.range}s]))'
+        )
+        print(f"note a query matching le=\"1\" literally (the autometrics dashboard's) finds "
+              f"{len(naive)} series here: the Prometheus 3 bug these panels avoid")
 
     required = counts["evaluated"] - counts["skipped"]
     print(

@@ -11,6 +11,9 @@
 # - starts the demo (package trace-demo, already built:
 #   $CARGO_TARGET_DIR/debug/trace-demo, else built here) with a short
 #   --duration and a high --rate, on free ports;
+# - and a synthetic target (dashboards/prom3_spelling.py): a latency
+#   objective with a whole-second threshold whose buckets' le are spelled
+#   as Prometheus 3 writes them ("1.0"), which the SLO panels must match;
 # - once Prometheus holds DASH_SECONDS of traffic, runs dashboards/check.py:
 #   every template variable and every panel query, Grafana variables
 #   substituted, through Prometheus's HTTP API, each one required to return
@@ -30,10 +33,10 @@ target_dir=${CARGO_TARGET_DIR:-$repo/target}
 demo_bin="$target_dir/debug/trace-demo"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/dashboards.XXXXXX")
-demo_pid="" prom_pid=""
+demo_pid="" prom_pid="" synthetic_pid=""
 cleanup() {
     local status=$? pid
-    for pid in "$demo_pid" "$prom_pid"; do
+    for pid in "$demo_pid" "$synthetic_pid" "$prom_pid"; do
         if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
             kill "$pid" 2>/dev/null || true
             wait "$pid" 2>/dev/null || true
@@ -65,9 +68,13 @@ free_port() {
 service_port=$(free_port)
 metrics_port=$(free_port)
 prom_port=$(free_port)
+synthetic_port=$(free_port)
 while [[ "$metrics_port" == "$service_port" ]]; do metrics_port=$(free_port); done
 while [[ "$prom_port" == "$service_port" || "$prom_port" == "$metrics_port" ]]; do
     prom_port=$(free_port)
+done
+while [[ " $service_port $metrics_port $prom_port " == *" $synthetic_port "* ]]; do
+    synthetic_port=$(free_port)
 done
 prom_url="http://127.0.0.1:$prom_port"
 
@@ -87,6 +94,11 @@ grep -q '^metrics on ' "$work/demo.log" || {
 }
 echo "== demo on 127.0.0.1:$service_port (metrics on :$metrics_port), $rate requests/s"
 
+# A second target: a latency objective with a whole-second threshold and its
+# buckets' le spelled as Prometheus 3 stores them ("1.0").
+python3 dashboards/prom3_spelling.py "$synthetic_port" >"$work/synthetic.log" 2>&1 &
+synthetic_pid=$!
+
 cat >"$work/prometheus.yml" <<EOF
 global:
   scrape_interval: 1s
@@ -95,6 +107,9 @@ scrape_configs:
   - job_name: demo
     static_configs:
       - targets: ["127.0.0.1:$metrics_port"]
+  - job_name: prom3-spelling
+    static_configs:
+      - targets: ["127.0.0.1:$synthetic_port"]
 EOF
 prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/data" \
     --web.listen-address="127.0.0.1:$prom_port" --storage.tsdb.retention.time=1d \
@@ -118,14 +133,15 @@ kill -0 "$demo_pid" 2>/dev/null || {
     tail -n 20 "$work/demo.log" >&2
     exit 1
 }
-up=$(curl --silent --fail -G "$prom_url/api/v1/query" --data-urlencode 'query=sum(up{job="demo"})' |
+up=$(curl --silent --fail -G "$prom_url/api/v1/query" --data-urlencode 'query=sum(up)' |
     python3 -c 'import json, sys; r = json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else 0)')
-[[ "$up" == 1 ]] || {
-    echo "prometheus does not scrape the demo (up = $up):" >&2
+[[ "$up" == 2 ]] || {
+    echo "prometheus does not scrape both targets (up = $up of 2):" >&2
     tail -n 20 "$work/prometheus.log" >&2
     exit 1
 }
 
 require=()
 [[ "${REQUIRE_OBJECTIVES:-1}" == 1 ]] && require=(--require-objectives)
-python3 dashboards/check.py --prom "$prom_url" --range $(($(date +%s) - start)) "${require[@]}"
+python3 dashboards/check.py --prom "$prom_url" --range $(($(date +%s) - start)) \
+    --prom3-objective whole-second "${require[@]}"
