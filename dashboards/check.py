@@ -293,7 +293,7 @@ def main():
     args = ap.parse_args()
     prom = Prometheus(args.prom, time.time())
     failures = []
-    counts = {"evaluated": 0, "passed": 0, "skipped": 0}
+    counts = {"evaluated": 0, "passed": 0, "skipped": 0, "variables": 0, "panel queries": 0}
 
     def fail(where, why):
         failures.append(f"{where}: {why}")
@@ -353,6 +353,7 @@ def main():
                 fail(where, "does not use ${datasource}")
             query = var["query"]["query"] if isinstance(var["query"], dict) else var["query"]
             label, match = parse_label_values(query)
+            counts["variables"] += 1
             if name not in VALUES:
                 fail(where, f"no test value for ${name} in VALUES")
                 continue
@@ -406,6 +407,7 @@ def main():
                 if not t.get("expr"):
                     fail(f"{where} [{ref}]", "no expr")
                     continue
+                counts["panel queries"] += 1
                 for variant, vals in (("value", specific), ("All", everything)):
                     w = f"{where} [{ref}] ({variant})"
                     counts["evaluated"] += 1
@@ -481,9 +483,11 @@ def main():
 
     required = counts["evaluated"] - counts["skipped"]
     print(
-        f"\n{counts['evaluated']} queries evaluated ({len(files)} dashboards, each query with a "
-        f"variable value and with All): {required} required, {counts['passed']} passed, "
-        f"{len(failures)} failed, {counts['skipped']} skipped"
+        f"\n{len(files)} dashboards: {counts['panel queries']} panel queries and "
+        f"{counts['variables']} variable queries, each evaluated with a variable value and "
+        f"with All, plus {counts['evaluated'] - 2 * (counts['panel queries'] + counts['variables'])} "
+        f"cross-checks: {counts['evaluated']} evaluations, {required} required, "
+        f"{counts['passed']} passed, {len(failures)} failed, {counts['skipped']} skipped"
         + (" (no objective labels yet)" if counts["skipped"] else "")
     )
     return 1 if failures else 0

@@ -731,7 +731,8 @@ def slos():
         stat(
             "Burn rate, last hour (success rate)",
             "Error ratio of the last hour over the ratio the objective allows: 1 spends the "
-            "budget exactly over the objective's window; above 14.4 (1 h) a fast-burn alert fires.",
+            "budget exactly over the objective's window (30 days, say); 14.4 for an hour "
+            "spends 2 % of a 30-day budget, the usual fast-burn page.",
             "none",
             [(burn(error_ratio("1h")), sr_legend)],
             w=8,
