@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes the Grafana dashboards of trace-runtime (dashboards/*.json).
 
-    python3 dashboards/generate.py          # rewrite the JSON files
+    python3 dashboards/generate.py          # rewrite the JSON files and the
+                                            # README's table of panels
     python3 dashboards/generate.py --check  # fail if a file is out of date
 
 The JSON files are what users import; this script is how they are kept
@@ -35,7 +36,9 @@ VERSION_JOIN = (
 # vector keyed by that label: PromQL cannot read a number out of a label,
 # so the percentiles an objective may use are listed, each as written
 # ("99", "99.9") and with a trailing ".0" ("99.0").
-PERCENTILES = ["90", "95", "99", "99.9", "99.99"]  # trace_runtime::objective::Percentile
+# trace_runtime::objective::Percentile, and the percentiles that
+# prometheus/'s slo:error_budget:ratio knows.
+PERCENTILES = ["90", "95", "97.5", "98", "99", "99.5", "99.9", "99.95", "99.99"]
 
 
 def _percentile_targets():
@@ -65,8 +68,11 @@ def short_label(expr, label, src=None):
 
 
 def calls_ratio(num_sel, den_sel, by, window=W, join=""):
-    """(calls matching num_sel) / (calls matching den_sel), by `by`; 0 where
-    no call matched num_sel, nothing where no call ran at all."""
+    """(calls matching num_sel) / (calls matching den_sel that finished, ok
+    or error), by `by`; 0 where no call matched num_sel, nothing where no
+    call ran at all. Cancelled calls have no outcome and count neither way,
+    as in the recording rules of prometheus/."""
+    den_sel = f'{den_sel}, result=~"ok|error"'
 
     def total(sel):
         return f"sum by ({by}) (rate(function_calls_total{{{sel}}}[{window}]){join})"
@@ -388,8 +394,8 @@ def overview():
         ),
         stat(
             "Error ratio",
-            "Share of traced calls that returned Err or panicked (result=\"error\"); "
-            "cancelled calls count as calls, not errors.",
+            "Share of finished traced calls that returned Err or panicked (result=\"error\" "
+            "over ok + error; cancelled calls count neither way).",
             "percentunit",
             [calls_ratio(f'{svc}, result="error"', svc, "service_name")],
             steps=RATIO_STEPS,
@@ -417,8 +423,9 @@ def overview():
         ),
         timeseries(
             "Error ratio per function",
-            "Per function, the share of calls with result=\"error\" (Err or panic); 0 for "
-            "functions without errors. Cancelled calls are not errors.",
+            "Per function, the share of finished calls with result=\"error\" (Err or panic) "
+            "over ok + error; 0 for functions without errors. Cancelled calls count "
+            "neither way.",
             "percentunit",
             [(calls_ratio(f'{svc}, result="error"', svc, by, join=" " + VERSION_JOIN), legend)],
             hi=1,
@@ -481,7 +488,7 @@ def function_explorer():
         ),
         timeseries(
             "Error ratio",
-            "Share of the selected functions' calls with result=\"error\".",
+            "Share of the selected functions' finished calls (ok + error) with result=\"error\".",
             "percentunit",
             [(calls_ratio(f'{sel}, result="error"', sel, by), legend)],
             hi=1,
@@ -707,8 +714,8 @@ def slos():
         row("Success-rate objectives"),
         stat(
             "Success rate over the time range",
-            "Share of calls under each objective that did not fail (result other than error), "
-            "over the whole time range of the dashboard, against the objective's percentile.",
+            "Share of finished calls (ok + error) under each objective that succeeded, over the "
+            "whole time range of the dashboard, to compare with the objective's percentile.",
             "percentunit",
             [(success_rate("$__range"), sr_legend)],
             w=8,
@@ -742,7 +749,7 @@ def slos():
         ),
         timeseries(
             "Success rate",
-            "Share of calls under each objective that did not fail, over time.",
+            "Share of finished calls (ok + error) under each objective that succeeded, over time.",
             "percentunit",
             [(success_rate(W), sr_legend)],
             hi=1,
@@ -893,7 +900,7 @@ def call_graph():
         ),
         table(
             "Error ratio per edge",
-            "Share of each caller → callee edge's calls with result=\"error\".",
+            "Share of each caller → callee edge's finished calls (ok + error) with result=\"error\".",
             "percentunit",
             [errors],
             rename={"caller_function": "caller", "function": "callee", "Value": "error ratio"},
@@ -934,16 +941,41 @@ DASHBOARDS = {
 }
 
 
+KINDS = {"timeseries": "time series", "stat": "stat", "table": "table", "heatmap": "heatmap",
+         "nodeGraph": "node graph"}
+TABLE_START = "<!-- panels: written by generate.py -->\n"
+TABLE_END = "<!-- /panels -->\n"
+
+
+def panel_table(dashboards):
+    """The README's table of panels, between its two markers."""
+    lines = ["| dashboard | panel | type, unit | what it shows |", "|---|---|---|---|"]
+    for d in dashboards:
+        for p in d["panels"]:
+            if p["type"] == "row":
+                continue
+            unit = p["fieldConfig"]["defaults"]["unit"]
+            lines.append(
+                f"| {d['title'].split(' / ')[1]} | {p['title']} | {KINDS[p['type']]}, `{unit}` "
+                f"| {p['description']} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
 def main():
     check = "--check" in sys.argv[1:]
     stale = []
-    for name, build in DASHBOARDS.items():
-        text = json.dumps(build(), indent=2, ensure_ascii=False) + "\n"
+    files = {name: build() for name, build in DASHBOARDS.items()}
+    readme = (HERE / "README.md").read_text()
+    start, end = readme.index(TABLE_START) + len(TABLE_START), readme.index(TABLE_END)
+    files["README.md"] = readme[:start] + panel_table(files.values()) + readme[end:]
+    for name, content in files.items():
+        text = content if isinstance(content, str) else json.dumps(content, indent=2, ensure_ascii=False) + "\n"
         path = HERE / name
         if check:
             if not path.exists() or path.read_text() != text:
                 stale.append(name)
-        else:
+        elif not path.exists() or path.read_text() != text:
             path.write_text(text)
             print(f"wrote {path.relative_to(HERE.parent)}")
     if stale:

@@ -178,6 +178,11 @@ async fn text_sleeps_30ms() {
     tokio::time::sleep(Duration::from_millis(30)).await;
 }
 
+#[trace]
+fn text_returns_at_once() -> u32 {
+    1
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn durations_render_as_a_histogram_with_the_default_buckets() {
     let exporter = exporter();
@@ -196,15 +201,15 @@ async fn durations_render_as_a_histogram_with_the_default_buckets() {
     assert_eq!(
         bounds,
         [
-            "0.005", "0.01", "0.025", "0.05", "0.075", "0.1", "0.25", "0.5", "0.75", "1", "2.5",
-            "5", "7.5", "10", "+Inf"
+            "0.0001", "0.00025", "0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05",
+            "0.075", "0.1", "0.25", "0.5", "0.75", "1", "2.5", "5", "7.5", "10", "+Inf"
         ]
     );
     assert_eq!(bounds, expected_bounds);
 
     // Each call slept 30 ms: none fits the buckets up to 25 ms; all fit in 10 s.
     let count = |le: &str| buckets.iter().find(|(b, _)| b == le).unwrap().1;
-    for le in ["0.005", "0.01", "0.025"] {
+    for le in ["0.0001", "0.001", "0.005", "0.01", "0.025"] {
         assert_eq!(count(le), 0, "le={le}\n{text}");
     }
     assert_eq!(count("10"), 3);
@@ -213,6 +218,20 @@ async fn durations_render_as_a_histogram_with_the_default_buckets() {
     assert!(text.contains(&format!(
         "function_calls_duration_seconds_count{{{labels}}} 3\n"
     )));
+
+    // A call that returns at once lands below a millisecond, not in the
+    // 5 ms bucket where the autometrics defaults would put it.
+    for _ in 0..100 {
+        std::hint::black_box(text_returns_at_once());
+    }
+    let text = exporter.render();
+    let fast = prometheus::buckets(
+        &text,
+        "function_calls_duration_seconds",
+        &self::labels("text_returns_at_once"),
+    );
+    let fast_count = |le: &str| fast.iter().find(|(b, _)| b == le).unwrap().1;
+    assert_eq!(fast_count("0.001"), 100, "{fast:?}");
     let sum =
         prometheus::value(&text, "function_calls_duration_seconds_sum", &labels).expect("sum line");
     assert!((0.09..30.0).contains(&sum), "sum {sum}");

@@ -132,6 +132,16 @@ impl Percentile {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Latency {
+    /// 100 µs.
+    Us100,
+    /// 250 µs.
+    Us250,
+    /// 500 µs.
+    Us500,
+    /// 1 ms.
+    Ms1,
+    /// 2.5 ms.
+    Ms2_5,
     /// 5 ms.
     Ms5,
     /// 10 ms.
@@ -171,6 +181,11 @@ impl Latency {
     #[must_use]
     pub const fn seconds(self) -> f64 {
         match self {
+            Latency::Us100 => 0.0001,
+            Latency::Us250 => 0.00025,
+            Latency::Us500 => 0.0005,
+            Latency::Ms1 => 0.001,
+            Latency::Ms2_5 => 0.0025,
             Latency::Ms5 => 0.005,
             Latency::Ms10 => 0.01,
             Latency::Ms25 => 0.025,
@@ -199,6 +214,11 @@ impl Latency {
     #[must_use]
     pub const fn as_label(self) -> &'static str {
         match self {
+            Latency::Us100 => "0.0001",
+            Latency::Us250 => "0.00025",
+            Latency::Us500 => "0.0005",
+            Latency::Ms1 => "0.001",
+            Latency::Ms2_5 => "0.0025",
             Latency::Ms5 => "0.005",
             Latency::Ms10 => "0.01",
             Latency::Ms25 => "0.025",
@@ -222,7 +242,12 @@ mod tests {
     use super::Latency;
     use crate::metrics::DEFAULT_BUCKETS;
 
-    const ALL: [Latency; 14] = [
+    const ALL: [Latency; 19] = [
+        Latency::Us100,
+        Latency::Us250,
+        Latency::Us500,
+        Latency::Ms1,
+        Latency::Ms2_5,
         Latency::Ms5,
         Latency::Ms10,
         Latency::Ms25,
