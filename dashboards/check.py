@@ -31,6 +31,7 @@ import math
 import re
 import sys
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -365,7 +366,11 @@ def main():
                     counts["skipped"] += 1
                     print(f"skip {where} ({variant}): skipped: no objective labels yet")
                     continue
-                got = prom.label_values(label, m)
+                try:
+                    got = prom.label_values(label, m)
+                except (urllib.error.URLError, RuntimeError) as err:
+                    fail(f"{where} ({variant})", f"label_values({m}, {label}): {err}")
+                    continue
                 if not got:
                     fail(f"{where} ({variant})", f"label_values({m}, {label}) returned nothing")
                 elif VALUES[name] not in got:

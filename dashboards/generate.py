@@ -166,6 +166,8 @@ def timeseries(title, description, unit, exprs, w=12, h=8, lo=0, hi=None, stack=
 
 
 def stat(title, description, unit, exprs, w=6, h=4, steps=None, lo=None, hi=None, decimals=None):
+    # A query over the whole time range is one instant query, not one per step.
+    instant = any("$__range" in (e[0] if isinstance(e, tuple) else e) for e in exprs)
     defaults = {
         "unit": unit,
         "color": {"mode": "thresholds"},
@@ -190,12 +192,12 @@ def stat(title, description, unit, exprs, w=6, h=4, steps=None, lo=None, hi=None
         "options": {
             "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
             "colorMode": "value",
-            "graphMode": "area",
+            "graphMode": "none" if instant else "area",
             "justifyMode": "auto",
             "orientation": "auto",
             "textMode": "auto",
         },
-        "targets": _targets(exprs),
+        "targets": _targets(exprs, instant=instant),
         "_size": (w, h),
     }
 
