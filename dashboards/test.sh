@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every query of the shipped dashboards, evaluated on a real Prometheus that
-# scrapes the demo (run by .ci/run; about a minute).
+# scrapes the demo (run by .ci/run; about 30 s).
 #
 #   bash dashboards/test.sh
 #
@@ -18,7 +18,7 @@
 #   every template variable and every panel query, Grafana variables
 #   substituted, through Prometheus's HTTP API, each one required to return
 #   plausible series (see check.py);
-# - stops both by PID, whatever happens.
+# - stops the three by PID, whatever happens.
 # Settings (environment): DASH_SECONDS (data gathered, default 30),
 # DASH_RATE (demo requests per second, default 60), DASH_KEEP=1 (keep the
 # temporary directory), REQUIRE_OBJECTIVES=0 (report the SLO queries as
