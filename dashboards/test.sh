@@ -20,7 +20,8 @@
 #   plausible series (see check.py);
 # - stops the three by PID, whatever happens.
 # Settings (environment): DASH_SECONDS (data gathered, default 30),
-# DASH_RATE (demo requests per second, default 60), DASH_KEEP=1 (keep the
+# DASH_RATE (demo requests per second, default 60), DASH_RENDER=DIR (draw
+# the overview and SLO panels as PNGs into DIR), DASH_KEEP=1 (keep the
 # temporary directory), REQUIRE_OBJECTIVES=0 (report the SLO queries as
 # skipped when the demo has no objective labels, rather than fail).
 set -euo pipefail
@@ -145,3 +146,9 @@ require=()
 [[ "${REQUIRE_OBJECTIVES:-1}" == 1 ]] && require=(--require-objectives)
 python3 dashboards/check.py --prom "$prom_url" --range $(($(date +%s) - start)) \
     --prom3-objective whole-second "${require[@]}"
+# DASH_RENDER=DIR: also draw the overview and SLO panels from this run's
+# data into DIR (dashboards/render.py, needs matplotlib); not in CI.
+if [[ -n "${DASH_RENDER:-}" ]]; then
+    python3 dashboards/render.py --prom "$prom_url" --range $(($(date +%s) - start)) \
+        --out "$DASH_RENDER"
+fi
