@@ -32,7 +32,8 @@
 //! the objectives to the builder with
 //! [`objective`](crate::ExporterBuilder::objective): a target that is not one
 //! of the buckets is then an [`ExportError`](crate::exporter::ExportError)
-//! at install.
+//! at install. An undeclared one is said once, as a `tracing` warning
+//! (target `trace_runtime::objective`), when its function is first called.
 
 /// A service-level objective: a name, and a success-rate target, a latency
 /// target, or both. Build it in a `const`.

@@ -120,6 +120,7 @@ impl SiteMetrics {
         recorder: RecorderId,
     ) -> Option<&'static SiteMetrics> {
         let _serial = REGISTER.lock().unwrap_or_else(PoisonError::into_inner);
+        warn_if_threshold_is_not_a_bucket(&labels, objective);
         if let Some(known) = ALL_SITES
             .iter()
             .find(|known| known.recorder == recorder && known.labels == labels)
@@ -277,6 +278,27 @@ impl EdgeMetrics {
 }
 
 /// The labels as the Prometheus text format writes them, without braces.
+/// Says so, once per site registration, when an objective's latency target
+/// is not a bucket of the configured histogram (custom buckets, objective
+/// not declared with `ExporterBuilder::objective`): no rule can evaluate it.
+#[cold]
+fn warn_if_threshold_is_not_a_bucket(labels: &[Label; 3], objective: Option<&Objective>) {
+    let Some((objective, (latency, _))) =
+        objective.and_then(|o| o.latency_target().map(|t| (o, t)))
+    else {
+        return;
+    };
+    if !histogram::is_bound(latency.seconds()) {
+        tracing::warn!(
+            target: "trace_runtime::objective",
+            function = labels[0].value(),
+            objective = objective.name(),
+            threshold_seconds = latency.seconds(),
+            "the objective's latency target is not one of the histogram buckets: add it to ExporterBuilder::buckets, or declare the objective with ExporterBuilder::objective to have install check it"
+        );
+    }
+}
+
 /// Labels the exporter adds to every series, by name: a series' own label
 /// of the same name wins.
 static GLOBAL_LABELS: OnceLock<Vec<(String, String)>> = OnceLock::new();

@@ -45,6 +45,15 @@ pub(crate) fn configure(seconds: &[f64]) {
     });
 }
 
+/// Whether `seconds` is a configured bucket bound (`true` before any
+/// configuration: then the exporter's own buckets are not ours to know).
+pub(crate) fn is_bound(seconds: f64) -> bool {
+    // Exact comparison: bounds and thresholds are the same decimal literals.
+    BOUNDS
+        .get()
+        .is_none_or(|bounds| bounds.seconds.contains(&seconds))
+}
+
 /// The cells of one series: a count per bound (not cumulative), a count of
 /// calls above every bound, and the sum of wall times in nanoseconds.
 pub(crate) struct DurationCells {
