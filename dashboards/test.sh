@@ -18,6 +18,10 @@
 #   every template variable and every panel query, Grafana variables
 #   substituted, through Prometheus's HTTP API, each one required to return
 #   plausible series (see check.py);
+# - then dashboards/check_autometrics.py on the same data: every panel and
+#   variable query of the public autometrics dashboards (fixtures in
+#   dashboards/autometrics/) must return something, except the known
+#   unanswerable ones, which are reported;
 # - stops the three by PID, whatever happens.
 # Settings (environment): DASH_SECONDS (data gathered, default 30),
 # DASH_RATE (demo requests per second, default 60), DASH_RENDER=DIR (draw
@@ -144,11 +148,17 @@ up=$(curl --silent --fail -G "$prom_url/api/v1/query" --data-urlencode 'query=su
 
 require=()
 [[ "${REQUIRE_OBJECTIVES:-1}" == 1 ]] && require=(--require-objectives)
+# Both checks run on the same data, whatever the first one finds.
+status=0
 python3 dashboards/check.py --prom "$prom_url" --range $(($(date +%s) - start)) \
-    --prom3-objective whole-second "${require[@]}"
+    --prom3-objective whole-second "${require[@]}" || status=1
+# The public autometrics dashboards (dashboards/autometrics/, unmodified):
+# every query of theirs that an exporter can answer must return data.
+python3 dashboards/check_autometrics.py --prom "$prom_url" --range $(($(date +%s) - start)) || status=1
 # DASH_RENDER=DIR: also draw the overview and SLO panels from this run's
 # data into DIR (dashboards/render.py, needs matplotlib); not in CI.
 if [[ -n "${DASH_RENDER:-}" ]]; then
     python3 dashboards/render.py --prom "$prom_url" --range $(($(date +%s) - start)) \
         --out "$DASH_RENDER"
 fi
+exit "$status"
