@@ -65,6 +65,7 @@ async fn run() -> Result<(), Box<dyn Error>> {
         .service_name("game-rooms")
         .version(env!("CARGO_PKG_VERSION"))
         .listen(&options.metrics_addr)
+        .process_metrics()
         .serve()?;
     let listener = tokio::net::TcpListener::bind(&options.listen)
         .await

@@ -94,6 +94,7 @@ impl ActiveCall {
     }
 
     /// Records a request's response status on its tree (roots only).
+    #[cfg_attr(not(feature = "tower"), allow(dead_code))]
     pub(crate) fn set_status(&self, status: u16) {
         if let Some(holder) = &self.holder {
             holder.tree().set_status(status);

@@ -186,6 +186,7 @@ impl<K> AsyncCall<K> {
 
     /// A call of `kind` that starts at its first poll: its creator has
     /// just found instrumentation on.
+    #[cfg_attr(not(feature = "tower"), allow(dead_code))]
     pub(crate) fn starting(kind: K) -> Self {
         AsyncCall {
             kind,
@@ -194,6 +195,7 @@ impl<K> AsyncCall<K> {
     }
 
     /// What the call is.
+    #[cfg_attr(not(feature = "tower"), allow(dead_code))]
     pub(crate) fn kind_mut(&mut self) -> &mut K {
         &mut self.kind
     }

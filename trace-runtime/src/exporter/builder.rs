@@ -61,6 +61,8 @@ pub struct ExporterBuilder {
     hooks: Hooks,
     /// Objectives whose latency targets must be buckets.
     objectives: Vec<Objective>,
+    /// Whether each render appends the `process_*` families.
+    process: bool,
 }
 
 /// Functions run before each render.
@@ -93,6 +95,7 @@ impl Default for ExporterBuilder {
 pub struct Exporter {
     handle: PrometheusHandle,
     hooks: Hooks,
+    process: bool,
     local_addr: Option<SocketAddr>,
 }
 
@@ -103,7 +106,7 @@ impl Exporter {
     /// hooks first.
     #[must_use]
     pub fn render(&self) -> String {
-        render(&self.handle, &self.hooks)
+        render(&self.handle, &self.hooks, self.process)
     }
 
     /// The address `/metrics` is served on, when started with
@@ -134,6 +137,7 @@ impl ExporterBuilder {
             global_labels: Vec::new(),
             hooks: Hooks::default(),
             objectives: Vec::new(),
+            process: false,
         }
     }
 
@@ -279,6 +283,25 @@ impl ExporterBuilder {
         self
     }
 
+    /// Appends the `process_*` families Prometheus users know to every
+    /// render (cargo feature `process`): `process_cpu_seconds_total`
+    /// (fractional), `process_resident_memory_bytes`,
+    /// `process_virtual_memory_bytes`, `process_virtual_memory_max_bytes`,
+    /// `process_open_fds`, `process_max_fds`, `process_threads` and
+    /// `process_start_time_seconds`, read from the OS (`metrics-process`)
+    /// when rendered, with the global labels.
+    ///
+    /// ```
+    /// let builder = trace_runtime::ExporterBuilder::new().process_metrics();
+    /// # let _ = builder;
+    /// ```
+    #[cfg(feature = "process")]
+    #[must_use]
+    pub fn process_metrics(mut self) -> Self {
+        self.process = true;
+        self
+    }
+
     /// How often samples of histograms recorded through the `metrics` facade
     /// are folded into buckets when nobody scrapes, which bounds their memory
     /// (default [`DEFAULT_UPKEEP`], at least 10 ms). Traced calls' own
@@ -320,18 +343,20 @@ impl ExporterBuilder {
         let handle = self.install_recorder(prometheus)?;
         let serving = handle.clone();
         let hooks = self.hooks.clone();
+        let process = self.process;
         std::thread::Builder::new()
             .name("trace-runtime-metrics".to_owned())
             .spawn(move || {
                 // The listener is bound; nothing else can fail before the
                 // server runs but the runtime's creation, which only a
                 // resource-starved process sees.
-                let _ = http::serve(listener, move || render(&serving, &hooks));
+                let _ = http::serve(listener, move || render(&serving, &hooks, process));
             })
             .map_err(ExportError::Thread)?;
         Ok(Exporter {
             handle,
             hooks: self.hooks,
+            process: self.process,
             local_addr,
         })
     }
@@ -348,6 +373,7 @@ impl ExporterBuilder {
         Ok(Exporter {
             handle,
             hooks: self.hooks,
+            process: self.process,
             local_addr: None,
         })
     }
@@ -494,11 +520,17 @@ fn is_label_name(name: &str) -> bool {
 }
 
 /// The metrics text: hooks first, then per-thread counts published.
-fn render(handle: &PrometheusHandle, hooks: &Hooks) -> String {
+fn render(handle: &PrometheusHandle, hooks: &Hooks, process: bool) -> String {
     hooks.run();
     handles::publish();
     let mut text = handle.render();
     handles::render_histograms(&mut text);
+    #[cfg(feature = "process")]
+    if process {
+        super::process::render(&handles::global_label_text(), &mut text);
+    }
+    #[cfg(not(feature = "process"))]
+    let _ = process;
     text
 }
 

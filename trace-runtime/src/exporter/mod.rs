@@ -6,6 +6,8 @@ mod builder;
 mod error;
 #[cfg(feature = "serve")]
 mod http;
+#[cfg(feature = "process")]
+mod process;
 
 pub use builder::{Exporter, ExporterBuilder, DEFAULT_LISTEN, DEFAULT_UPKEEP};
 pub use error::ExportError;

@@ -309,6 +309,13 @@ pub(crate) fn set_global_labels(labels: Vec<(String, String)>) {
     let _ = GLOBAL_LABELS.set(labels);
 }
 
+/// The global labels alone, rendered, for families with no labels of their
+/// own (the process metrics).
+#[cfg_attr(not(feature = "process"), allow(dead_code))]
+pub(crate) fn global_label_text() -> String {
+    label_text(&[])
+}
+
 /// The label list of a series rendered by us, ordered as the exporter
 /// orders its own series: global labels first (a series' own value replacing
 /// the global one in place), then the series' other labels.

@@ -402,6 +402,7 @@ impl LiveTree {
     }
 
     /// Records the request's response status, shown on the root.
+    #[cfg_attr(not(feature = "tower"), allow(dead_code))]
     pub(crate) fn set_status(&self, status: u16) {
         self.lock().root.status = Some(status);
     }

@@ -42,6 +42,7 @@ pub struct CallTree {
 #[derive(Clone, Debug)]
 pub(crate) enum RootName {
     Text(Cow<'static, str>),
+    #[cfg_attr(not(feature = "tower"), allow(dead_code))]
     Shared(Arc<str>),
 }
 
