@@ -66,6 +66,7 @@ async fn run() -> Result<(), Box<dyn Error>> {
         .version(env!("CARGO_PKG_VERSION"))
         .listen(&options.metrics_addr)
         .process_metrics()
+        .runtime_metrics(tokio::runtime::Handle::current())
         .serve()?;
     let listener = tokio::net::TcpListener::bind(&options.listen)
         .await

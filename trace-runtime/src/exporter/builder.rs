@@ -63,6 +63,9 @@ pub struct ExporterBuilder {
     objectives: Vec<Objective>,
     /// Whether each render appends the `process_*` families.
     process: bool,
+    /// The tokio runtime whose metrics are set before each render.
+    #[cfg(feature = "runtime")]
+    runtime: Option<tokio::runtime::Handle>,
 }
 
 /// Functions run before each render.
@@ -138,6 +141,8 @@ impl ExporterBuilder {
             hooks: Hooks::default(),
             objectives: Vec::new(),
             process: false,
+            #[cfg(feature = "runtime")]
+            runtime: None,
         }
     }
 
@@ -302,6 +307,30 @@ impl ExporterBuilder {
         self
     }
 
+    /// Sets tokio's stable runtime metrics before each render (cargo
+    /// feature `runtime`): `tokio_workers`, `tokio_alive_tasks`,
+    /// `tokio_global_queue_depth` and `tokio_busy_ratio` (the workers' busy
+    /// share since the previous render), and runs a probe task on the
+    /// runtime that asks to wake every 100 ms and records how late it ran
+    /// in the `tokio_event_loop_lag_seconds` histogram.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), trace_runtime::exporter::ExportError> {
+    /// let exporter = trace_runtime::ExporterBuilder::new()
+    ///     .runtime_metrics(tokio::runtime::Handle::current())
+    ///     .serve()?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "runtime")]
+    #[must_use]
+    pub fn runtime_metrics(mut self, handle: tokio::runtime::Handle) -> Self {
+        self.hooks
+            .0
+            .push(Arc::new(super::runtime::hook(handle.clone())));
+        self.runtime = Some(handle);
+        self
+    }
+
     /// How often samples of histograms recorded through the `metrics` facade
     /// are folded into buckets when nobody scrapes, which bounds their memory
     /// (default [`DEFAULT_UPKEEP`], at least 10 ms). Traced calls' own
@@ -429,6 +458,15 @@ impl ExporterBuilder {
                 .set_buckets_for_metric(Matcher::Full(http.to_owned()), &self.buckets)
                 .map_err(|_| ExportError::EmptyBuckets)?;
         }
+        #[cfg(feature = "runtime")]
+        {
+            prometheus = prometheus
+                .set_buckets_for_metric(
+                    Matcher::Full(super::runtime::LAG_SECONDS.to_owned()),
+                    &self.buckets,
+                )
+                .map_err(|_| ExportError::EmptyBuckets)?;
+        }
         for (name, value) in self.global_labels() {
             prometheus = prometheus.add_global_label(name, value);
         }
@@ -481,6 +519,11 @@ impl ExporterBuilder {
             Ok(())
         })?;
         describe_and_announce(&self.version, &self.commit, &self.branch);
+        #[cfg(feature = "runtime")]
+        if let Some(handle) = &self.runtime {
+            super::runtime::describe();
+            super::runtime::spawn_probe(handle);
+        }
         let upkeep = handle.clone();
         let every = self.upkeep;
         std::thread::Builder::new()

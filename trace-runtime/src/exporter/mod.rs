@@ -8,6 +8,8 @@ mod error;
 mod http;
 #[cfg(feature = "process")]
 mod process;
+#[cfg(feature = "runtime")]
+mod runtime;
 
 pub use builder::{Exporter, ExporterBuilder, DEFAULT_LISTEN, DEFAULT_UPKEEP};
 pub use error::ExportError;
