@@ -7,36 +7,9 @@
 //! per-callsite interest, which scoped subscribers in parallel tests race on.
 #![warn(clippy::pedantic)]
 
-use std::io;
-use std::sync::{Arc, Mutex, PoisonError};
-
 use trace_runtime::{trace, tree::TREE_TARGET, SLOW_TARGET};
+use trace_suite::log::LogBuffer as Buffer;
 use trace_suite::{capture_trees, one_tree};
-
-/// An `io::Write` into a shared buffer, for the `fmt` subscriber.
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl io::Write for Buffer {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Buffer {
-    /// Everything written so far, emptying the buffer.
-    fn take(&self) -> String {
-        String::from_utf8(std::mem::take(&mut *self.0.lock().unwrap())).unwrap()
-    }
-}
 
 #[trace]
 fn log_child(n: u32) -> u32 {

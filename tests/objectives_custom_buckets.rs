@@ -5,11 +5,9 @@
 //! subscriber.
 #![warn(clippy::pedantic)]
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use trace_runtime::objective::{Latency, Objective, Percentile};
 use trace_runtime::{trace, ExporterBuilder};
+use trace_suite::log::LogBuffer;
 
 const CHECKOUT: Objective = Objective::new("checkout").latency(Latency::Ms250, Percentile::P99);
 
@@ -18,23 +16,9 @@ fn pay() -> u32 {
     3
 }
 
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[test]
 fn a_target_that_is_not_a_bucket_is_said_once() {
-    let buffer = Buffer::default();
+    let buffer = LogBuffer::default();
     let writer = buffer.clone();
     tracing_subscriber::fmt()
         .with_writer(move || writer.clone())
@@ -47,7 +31,7 @@ fn a_target_that_is_not_a_bucket_is_said_once() {
         .expect("the only recorder of this test binary");
     assert_eq!(pay(), 3);
     assert_eq!(pay(), 3);
-    let logged = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    let logged = buffer.take();
     let warnings: Vec<&str> = logged
         .lines()
         .filter(|l| l.contains("trace_runtime::objective"))

@@ -13,6 +13,7 @@
 //!   as sample lines, counts per result, gauges and histogram samples.
 //! - [`prometheus`]: bucket and sample values read back from rendered
 //!   Prometheus text.
+//! - [`log`]: a shared buffer for a `fmt` subscriber's output.
 //! - [`json`]: a minimal JSON reader, to parse [`CallTree::to_json`] output
 //!   back and compare it with the tree it came from.
 //!
@@ -20,6 +21,7 @@
 
 pub mod capture;
 pub mod json;
+pub mod log;
 pub mod metrics;
 pub mod normalise;
 pub mod prometheus;

@@ -70,10 +70,7 @@ impl ActiveCall {
     /// caller makes it so.
     pub(crate) fn root(name: RootName, remote: Option<TraceParent>) -> ActiveCall {
         let start = Instant::now();
-        let holder = TreeRef::new_root(name, "", start);
-        if let (Some(holder), Some(remote)) = (&holder, remote) {
-            holder.tree().set_remote_parent(remote);
-        }
+        let holder = TreeRef::new_root(name, remote, "", start);
         ActiveCall {
             metrics: None,
             start,
@@ -237,7 +234,7 @@ fn open(
 #[inline(never)]
 fn site_root(site: &'static Callsite, start: Instant) -> Option<TreeRef> {
     let name = RootName::Text(Cow::Borrowed(site.name()));
-    TreeRef::new_root(name, site.module(), start)
+    TreeRef::new_root(name, None, site.module(), start)
 }
 
 #[cold]

@@ -407,11 +407,6 @@ impl LiveTree {
         self.lock().root.status = Some(status);
     }
 
-    /// Records the caller's span in another service.
-    pub(crate) fn set_remote_parent(&self, parent: TraceParent) {
-        self.lock().root.remote_parent = Some(parent);
-    }
-
     /// Builds and hands out the tree if anyone wants it, and frees the
     /// nodes. Called once, by the last attached holder.
     fn deliver(&self) {
@@ -646,11 +641,13 @@ pub(crate) struct TreeRef {
 }
 
 impl TreeRef {
-    /// A new tree rooted at `name`, or `None` when trees are off or nobody
+    /// A new tree rooted at `name` (called from `remote_parent` in another
+    /// service, if known), or `None` when trees are off or nobody
     /// would receive it. Its root node (index 0) is open; the returned
     /// holder is attached.
     pub(crate) fn new_root(
         name: RootName,
+        remote_parent: Option<TraceParent>,
         module: &'static str,
         started: Instant,
     ) -> Option<TreeRef> {
@@ -665,7 +662,8 @@ impl TreeRef {
             state: SpinMutex::new(State {
                 root: RootInfo {
                     name,
-                    ..RootInfo::default()
+                    status: None,
+                    remote_parent,
                 },
                 len: 1,
                 in_order: true,
