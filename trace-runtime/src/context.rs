@@ -153,6 +153,41 @@ pub trait TraceFutureExt: Future + Sized {
 
 impl<F: Future> TraceFutureExt for F {}
 
+/// The W3C `traceparent` of the call running now, for an outgoing request
+/// to carry so the service it calls joins this request's distributed
+/// trace, under this call: the tree's
+/// [trace id](crate::tree::CallTree::trace_id) and this call's
+/// [span id](crate::tree::CallNode::span_id) (an OTLP exporter of the
+/// finished tree gives the call's span that id). The flags are the remote
+/// parent's, else `01` (sampled: every tree is recorded; exporters sample
+/// when it is delivered). `None` outside a request, or when trees are not
+/// being collected.
+///
+/// Once per outgoing request: it takes the tree's lock, and makes the
+/// tree's ids if this is the first time they are asked for.
+///
+/// ```
+/// use trace_runtime::context::current_traceparent;
+///
+/// #[trace_runtime::trace]
+/// fn fetch_profile() -> Option<String> {
+///     let header = current_traceparent()?.to_string();
+///     // e.g. request.header("traceparent", &header)
+///     Some(header)
+/// }
+///
+/// trace_runtime::tree::add_sink(|_: &trace_runtime::tree::CallTree| {});
+/// let header = fetch_profile().unwrap();
+/// assert_eq!(header.len(), 55);
+/// assert!(header.starts_with("00-") && header.ends_with("-01"));
+/// assert_eq!(current_traceparent(), None); // outside any call
+/// # trace_runtime::tree::clear_sinks();
+/// ```
+#[must_use]
+pub fn current_traceparent() -> Option<TraceParent> {
+    frame::with_current(|frame, tree| tree?.traceparent(frame.node))
+}
+
 /// `tokio::spawn` that keeps the spawned task in the current call's tree.
 ///
 /// ```

@@ -38,8 +38,9 @@ use crate::outcome::Outcome;
 use crate::segments::Segmented;
 use crate::traceparent::TraceParent;
 use crate::tree::holders::{Holders, Release};
+use crate::tree::ids::TraceIds;
 use crate::tree::sink::{self, Summary};
-use crate::tree::{CallTree, NodeData, RootInfo, RootName, NO_TIME};
+use crate::tree::{CallTree, Extra, NodeData, RootInfo, RootName, NO_TIME};
 
 /// Most distinct (parent, function) aggregates a request keeps.
 const MAX_FOLDS: usize = 256;
@@ -79,6 +80,17 @@ impl NodeId {
     }
 
     const UNCOUNTED: NodeId = NodeId(UNCOUNTED | FOLDED);
+
+    /// The key of the node this call has (see [`TraceIds::span_id`]):
+    /// its index, or for an aggregate [`FOLDED`] and the aggregate's index;
+    /// the root's for calls counted nowhere.
+    fn key(self) -> u32 {
+        match self.place() {
+            Place::Kept(index) => index,
+            Place::Fold { index, .. } => FOLDED | index,
+            Place::Uncounted => 0,
+        }
+    }
 
     fn place(self) -> Place {
         if self.0 & FOLDED == 0 {
@@ -180,6 +192,8 @@ struct State {
     uncounted: u64,
     /// The tree has been delivered and its nodes freed.
     delivered: bool,
+    /// Made when first asked for ([`LiveTree::traceparent`]).
+    ids: Option<TraceIds>,
 }
 
 /// One request's call tree under construction.
@@ -401,6 +415,26 @@ impl LiveTree {
         }
     }
 
+    /// The `traceparent` of the call in `node`: the tree's trace id and the
+    /// node's span id, with the remote parent's flags (else sampled); `None`
+    /// once the tree has been delivered. Makes the tree's ids if new.
+    pub(crate) fn traceparent(&self, node: NodeId) -> Option<TraceParent> {
+        let mut state = self.lock();
+        if state.delivered {
+            return None;
+        }
+        let remote = state.root.remote_parent;
+        let ids = *state
+            .ids
+            .get_or_insert_with(|| TraceIds::new(remote.as_ref()));
+        drop(state);
+        Some(TraceParent {
+            trace_id: ids.trace_id,
+            parent_id: ids.span_id(node.key()),
+            flags: remote.map_or(1, |r| r.flags),
+        })
+    }
+
     /// Records the request's response status, shown on the root.
     #[cfg_attr(not(feature = "tower"), allow(dead_code))]
     pub(crate) fn set_status(&self, status: u16) {
@@ -456,17 +490,24 @@ impl LiveTree {
             }
             nodes.push(self.node_data(fixed, end_of(state, slot)));
         });
-        let nodes = if state.in_order && folds.is_empty() {
+        let (nodes, keys) = if state.in_order && folds.is_empty() {
             // Already pre-order: add subtree sizes up from the leaves.
             for index in (1..nodes.len()).rev() {
                 let subtree = nodes[index].subtree;
                 nodes[parents[index]].subtree += subtree;
             }
-            nodes
+            // Each node's key is its index.
+            (nodes, None)
         } else {
-            gathered(&nodes, &parents, &folds)
+            let (nodes, keys) = gathered(&nodes, &parents, &folds);
+            (nodes, Some(keys.into_boxed_slice()))
         };
-        CallTree::from_parts(root, nodes, state.uncounted)
+        let extra = Extra {
+            keys,
+            started: self.started,
+            ids: state.ids.take(),
+        };
+        CallTree::from_parts(root, nodes, state.uncounted, extra)
     }
 
     fn node_data(&self, fixed: &Fixed, end: &End) -> NodeData {
@@ -548,8 +589,8 @@ fn fold_for(state: &mut Locked<'_>, parent: FoldParent, site: &'static Callsite)
 /// The nodes, given in the order their calls opened, rearranged into
 /// pre-order: children gathered per parent (in the order they opened),
 /// aggregates after each parent's own children (an aggregate's own
-/// aggregates under it), then a depth-first walk.
-fn gathered(opened: &[NodeData], parents: &[usize], folds: &[Fold]) -> Vec<NodeData> {
+/// aggregates under it), then a depth-first walk; with each node's key.
+fn gathered(opened: &[NodeData], parents: &[usize], folds: &[Fold]) -> (Vec<NodeData>, Vec<u32>) {
     let len = opened.len();
     // Children of node p: child_list[child_start[p]..child_start[p + 1]].
     let mut child_start = vec![0_usize; len + 1];
@@ -582,7 +623,9 @@ fn gathered(opened: &[NodeData], parents: &[usize], folds: &[Fold]) -> Vec<NodeD
         }
     }
     let mut nodes = Vec::with_capacity(len + folds.len());
+    let mut keys = Vec::with_capacity(len + folds.len());
     nodes.push(opened[0].clone());
+    keys.push(0);
     // (position in `nodes`, next entry of child_list, its end, next aggregate);
     // an aggregate's entry has no kept children (an empty range).
     let mut stack = vec![(0_usize, child_start[0], child_start[1], fold_first[0])];
@@ -593,6 +636,8 @@ fn gathered(opened: &[NodeData], parents: &[usize], folds: &[Fold]) -> Vec<NodeD
             stack[top].1 += 1;
             let index = child_list[child];
             nodes.push(opened[index].clone());
+            // Below the node cap, itself below FOLDED.
+            keys.push(u32::try_from(index).unwrap_or(u32::MAX));
             stack.push((
                 nodes.len() - 1,
                 child_start[index],
@@ -602,13 +647,15 @@ fn gathered(opened: &[NodeData], parents: &[usize], folds: &[Fold]) -> Vec<NodeD
         } else if fold != none {
             stack[top].3 = fold_next[fold];
             nodes.push(fold_data(&folds[fold], depth));
+            // Below MAX_FOLDS.
+            keys.push(FOLDED | u32::try_from(fold).unwrap_or(FOLD_INDEX));
             stack.push((nodes.len() - 1, 0, 0, fold_first_in_fold[fold]));
         } else {
             nodes[pos].subtree = u32::try_from(nodes.len() - pos).unwrap_or(u32::MAX);
             stack.pop();
         }
     }
-    nodes
+    (nodes, keys)
 }
 
 fn fold_data(fold: &Fold, depth: u32) -> NodeData {
@@ -676,6 +723,7 @@ impl TreeRef {
                 folds: Vec::new(),
                 uncounted: 0,
                 delivered: false,
+                ids: None,
             }),
             slots: Segmented::new(),
             failed: AtomicBool::new(false),

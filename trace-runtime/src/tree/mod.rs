@@ -9,6 +9,7 @@
 
 mod config;
 pub(crate) mod holders;
+pub(crate) mod ids;
 mod json;
 pub(crate) mod live;
 mod render;
@@ -18,12 +19,13 @@ pub use config::{TreeConfig, DEFAULT_MAX_NODES};
 pub use sink::{add_sink, clear_sinks, TreeFilter, TreeSink, TREE_TARGET};
 
 use std::borrow::Cow;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, SystemTime};
 
 use crate::clock;
 use crate::outcome::Outcome;
 use crate::traceparent::TraceParent;
+use crate::tree::ids::TraceIds;
 
 /// The calls of one finished request.
 ///
@@ -35,6 +37,22 @@ pub struct CallTree {
     root: RootInfo,
     nodes: Vec<NodeData>,
     uncounted: u64,
+    /// The nodes' keys (the order their calls opened in, aggregates
+    /// `1 << 31 | index`), when that is not their index.
+    keys: Option<Box<[u32]>>,
+    /// The request's start by the call clock.
+    started: clock::Instant,
+    /// The request's start by the system clock, read when first asked.
+    started_at: OnceLock<SystemTime>,
+    /// Made when first asked, unless the running request was asked already.
+    ids: OnceLock<TraceIds>,
+}
+
+/// What [`CallTree::from_parts`] takes besides the nodes.
+pub(crate) struct Extra {
+    pub(crate) keys: Option<Box<[u32]>>,
+    pub(crate) started: clock::Instant,
+    pub(crate) ids: Option<TraceIds>,
 }
 
 /// A root's name: borrowed, owned (`in_request(format!(..), ..)`), or shared
@@ -113,13 +131,99 @@ pub struct CallNode<'a> {
 }
 
 impl CallTree {
-    pub(crate) fn from_parts(root: RootInfo, nodes: Vec<NodeData>, uncounted: u64) -> CallTree {
+    pub(crate) fn from_parts(
+        root: RootInfo,
+        nodes: Vec<NodeData>,
+        uncounted: u64,
+        extra: Extra,
+    ) -> CallTree {
         debug_assert!(!nodes.is_empty());
+        let ids = OnceLock::new();
+        if let Some(made) = extra.ids {
+            let _ = ids.set(made);
+        }
         CallTree {
             root,
             nodes,
             uncounted,
+            keys: extra.keys,
+            started: extra.started,
+            started_at: OnceLock::new(),
+            ids,
         }
+    }
+
+    /// When the request started, by the system clock: the one wall-clock
+    /// anchor of the tree, to which each node's [`start`](CallNode::start)
+    /// and [`wall`](CallNode::wall) add (so spans exported from the tree
+    /// never drift apart). Read from the system clock when first asked, less
+    /// the time since the request started by the call clock; the same
+    /// value every time after.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use std::time::SystemTime;
+    /// use trace_runtime::tree::{add_sink, CallTree};
+    ///
+    /// #[trace_runtime::trace]
+    /// fn work() {}
+    ///
+    /// let seen: Arc<Mutex<Vec<SystemTime>>> = Arc::default();
+    /// let sink = Arc::clone(&seen);
+    /// add_sink(move |tree: &CallTree| sink.lock().unwrap().push(tree.started_at()));
+    /// let before = SystemTime::now();
+    /// work();
+    /// let started = seen.lock().unwrap()[0];
+    /// // Within the clocks' resolution of the call.
+    /// assert!(started <= SystemTime::now());
+    /// assert!(before.duration_since(started).unwrap_or_default().as_millis() < 5);
+    /// # trace_runtime::tree::clear_sinks();
+    /// ```
+    #[must_use]
+    pub fn started_at(&self) -> SystemTime {
+        *self.started_at.get_or_init(|| {
+            let since = clock::Instant::now().nanos_since(self.started);
+            SystemTime::now()
+                .checked_sub(Duration::from_nanos(since))
+                .unwrap_or(SystemTime::UNIX_EPOCH)
+        })
+    }
+
+    /// The W3C trace id of the request: its
+    /// [remote parent](Self::remote_parent)'s, else a random one made for
+    /// this tree (when first asked, here or by
+    /// [`current_traceparent`](crate::context::current_traceparent) while
+    /// the request ran). Never all zeros.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use trace_runtime::context::{current_traceparent, TraceParent};
+    /// use trace_runtime::tree::{add_sink, CallTree};
+    ///
+    /// #[trace_runtime::trace]
+    /// fn call_another_service() -> Option<TraceParent> {
+    ///     current_traceparent() // what an outgoing request would carry
+    /// }
+    ///
+    /// let seen: Arc<Mutex<Vec<([u8; 16], [u8; 8])>>> = Arc::default();
+    /// let sink = Arc::clone(&seen);
+    /// add_sink(move |tree: &CallTree| {
+    ///     sink.lock().unwrap().push((tree.trace_id(), tree.root().span_id()));
+    /// });
+    /// let sent = call_another_service().unwrap();
+    /// let (trace_id, span_id) = seen.lock().unwrap()[0];
+    /// assert_eq!(sent.trace_id, trace_id);
+    /// assert_eq!(sent.parent_id, span_id);
+    /// # trace_runtime::tree::clear_sinks();
+    /// ```
+    #[must_use]
+    pub fn trace_id(&self) -> [u8; 16] {
+        self.ids().trace_id
+    }
+
+    fn ids(&self) -> &TraceIds {
+        self.ids
+            .get_or_init(|| TraceIds::new(self.root.remote_parent.as_ref()))
     }
 
     /// The request root: the outermost traced call, or a root opened by
@@ -191,6 +295,31 @@ impl<'a> CallNode<'a> {
         } else {
             self.data().name
         }
+    }
+
+    /// The function label as a `'static` string, for every node but the
+    /// root (whose [`name`](Self::name) is the request's): what an exporter
+    /// can keep without copying it.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use trace_runtime::tree::{add_sink, CallTree};
+    ///
+    /// #[trace_runtime::trace]
+    /// fn child() {}
+    ///
+    /// let seen: Arc<Mutex<Vec<Option<&'static str>>>> = Arc::default();
+    /// let sink = Arc::clone(&seen);
+    /// add_sink(move |tree: &CallTree| {
+    ///     sink.lock().unwrap().extend(tree.iter().map(|node| node.function()));
+    /// });
+    /// trace_runtime::in_request("job", child);
+    /// assert_eq!(*seen.lock().unwrap(), [None, Some("child")]);
+    /// # trace_runtime::tree::clear_sinks();
+    /// ```
+    #[must_use]
+    pub fn function(&self) -> Option<&'static str> {
+        (self.index != 0).then(|| self.data().name)
     }
 
     /// The module path of the function; empty for user-opened roots.
@@ -274,6 +403,19 @@ impl<'a> CallNode<'a> {
     #[must_use]
     pub fn failures(&self) -> u64 {
         self.data().failures
+    }
+
+    /// The node's span id in the request's distributed trace (see
+    /// [`CallTree::trace_id`]): distinct within the tree, never zero, and
+    /// the `parent_id` that [`current_traceparent`](crate::context::current_traceparent)
+    /// gave while this call ran. An aggregate has one of its own.
+    #[must_use]
+    pub fn span_id(&self) -> [u8; 8] {
+        let key = self.tree.keys.as_ref().map_or_else(
+            || u32::try_from(self.index).unwrap_or(u32::MAX),
+            |keys| keys[self.index],
+        );
+        self.tree.ids().span_id(key)
     }
 
     /// Calls made by this one, in the order they started; aggregates last.
