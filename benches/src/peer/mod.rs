@@ -6,6 +6,7 @@ pub mod fastrace_trace;
 pub mod hand_written;
 pub mod metered_impl;
 pub mod none;
+pub mod otlp;
 pub mod ours;
 pub mod sites;
 pub mod tracing_instrument;
@@ -46,6 +47,13 @@ pub enum Peer {
     OursMetrics,
     /// This project switched off at run time.
     OursOff,
+    /// This project's trees exported by trace-otel, spans dropped by a
+    /// no-op exporter.
+    OursOtlpDiscard,
+    /// The same, exported over OTLP/HTTP to a receiver in the process.
+    OursOtlpLocal,
+    /// The same, the OTLP backend down (connection refused).
+    OursOtlpDown,
 }
 
 /// Whether a request runs the sync or the async functions.
@@ -76,7 +84,7 @@ impl Variant {
 
 impl Peer {
     /// Every contender, baseline first, in table order.
-    pub const ALL: [Peer; 12] = [
+    pub const ALL: [Peer; 15] = [
         Peer::None,
         Peer::OursLogged,
         Peer::Tracing,
@@ -89,6 +97,9 @@ impl Peer {
         Peer::OursBuilt,
         Peer::OursMetrics,
         Peer::OursOff,
+        Peer::OursOtlpDiscard,
+        Peer::OursOtlpLocal,
+        Peer::OursOtlpDown,
     ];
 
     /// The command-line name.
@@ -106,6 +117,9 @@ impl Peer {
             Peer::OursBuilt => "ours-built",
             Peer::OursMetrics => "ours-metrics",
             Peer::OursOff => "ours-off",
+            Peer::OursOtlpDiscard => "ours-otlp-discard",
+            Peer::OursOtlpLocal => "ours-otlp-local",
+            Peer::OursOtlpDown => "ours-otlp-down",
         }
     }
 
@@ -136,6 +150,17 @@ impl Peer {
             }
             Peer::OursMetrics => "trace-runtime #[trace], trees off (metrics only)",
             Peer::OursOff => "trace-runtime #[trace], set_enabled(false)",
+            Peer::OursOtlpDiscard => {
+                "trace-runtime #[trace] + trace-otel, trees built, spans made and dropped \
+                 by a no-op exporter"
+            }
+            Peer::OursOtlpLocal => {
+                "trace-runtime #[trace] + trace-otel, OTLP/HTTP to a local receiver \
+                 (in process, CPU counted)"
+            }
+            Peer::OursOtlpDown => {
+                "trace-runtime #[trace] + trace-otel, OTLP backend down (spans dropped, counted)"
+            }
         }
     }
 
@@ -150,6 +175,9 @@ impl Peer {
             Peer::OursBuilt => ours::setup(ours::Mode::Built),
             Peer::OursMetrics => ours::setup(ours::Mode::MetricsOnly),
             Peer::OursOff => ours::setup(ours::Mode::Off),
+            Peer::OursOtlpDiscard => otlp::setup(otlp::Target::Discard),
+            Peer::OursOtlpLocal => otlp::setup(otlp::Target::Local),
+            Peer::OursOtlpDown => otlp::setup(otlp::Target::Down),
             Peer::None | Peer::Autometrics | Peer::Metered | Peer::HandWritten => {}
         }
     }
@@ -165,9 +193,13 @@ impl Peer {
                 Peer::Autometrics => autometrics_fn::root,
                 Peer::Metered => metered_impl::request_sync,
                 Peer::HandWritten => hand_written::root,
-                Peer::OursLogged | Peer::OursBuilt | Peer::OursMetrics | Peer::OursOff => {
-                    ours::root
-                }
+                Peer::OursLogged
+                | Peer::OursBuilt
+                | Peer::OursMetrics
+                | Peer::OursOff
+                | Peer::OursOtlpDiscard
+                | Peer::OursOtlpLocal
+                | Peer::OursOtlpDown => ours::root,
             },
             Variant::Async => match self {
                 Peer::None => |x| block_on(none::root_async(x)),
@@ -179,10 +211,24 @@ impl Peer {
                 Peer::Autometrics => |x| block_on(autometrics_fn::root_async(x)),
                 Peer::Metered => metered_impl::request_async,
                 Peer::HandWritten => |x| block_on(hand_written::root_async(x)),
-                Peer::OursLogged | Peer::OursBuilt | Peer::OursMetrics | Peer::OursOff => {
-                    |x| block_on(ours::root_async(x))
-                }
+                Peer::OursLogged
+                | Peer::OursBuilt
+                | Peer::OursMetrics
+                | Peer::OursOff
+                | Peer::OursOtlpDiscard
+                | Peer::OursOtlpLocal
+                | Peer::OursOtlpDown => |x| block_on(ours::root_async(x)),
             },
+        }
+    }
+
+    /// Where the OTLP rows' spans go.
+    fn otlp_target(self) -> Option<otlp::Target> {
+        match self {
+            Peer::OursOtlpDiscard => Some(otlp::Target::Discard),
+            Peer::OursOtlpLocal => Some(otlp::Target::Local),
+            Peer::OursOtlpDown => Some(otlp::Target::Down),
+            _ => None,
         }
     }
 
@@ -228,6 +274,10 @@ impl Peer {
         if let Some(mode) = self.ours_mode() {
             return ours::check(mode, metrics, requests, calls);
         }
+        if let Some(target) = self.otlp_target() {
+            crate::check::metrics_count(metrics, calls, crate::check::Histograms::Exact)?;
+            return otlp::check(target, requests, CALLS_PER_REQUEST);
+        }
         match self {
             Peer::TracingTree => tracing_instrument::check_tree(requests, calls),
             Peer::FastraceRoot => {
@@ -247,6 +297,9 @@ impl Peer {
     pub fn flush(self) {
         if matches!(self, Peer::FastraceRoot | Peer::FastraceNoRoot) {
             fastrace_trace::flush();
+        }
+        if self.otlp_target().is_some() {
+            otlp::flush();
         }
     }
 }
