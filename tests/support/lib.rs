@@ -14,6 +14,7 @@
 //! - [`prometheus`]: bucket and sample values read back from rendered
 //!   Prometheus text.
 //! - [`log`]: a shared buffer for a `fmt` subscriber's output.
+//! - [`pushgateway`]: a real Prometheus Pushgateway started for one test.
 //! - [`json`]: a minimal JSON reader, to parse [`CallTree::to_json`] output
 //!   back and compare it with the tree it came from.
 //!
@@ -25,6 +26,7 @@ pub mod log;
 pub mod metrics;
 pub mod normalise;
 pub mod prometheus;
+pub mod pushgateway;
 pub mod recorder;
 pub mod snapshot;
 
