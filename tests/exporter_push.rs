@@ -267,13 +267,13 @@ fn a_job_shorter_than_the_interval_leaves_its_exact_counts_when_dropped() {
         ("PUSH_END", "drop"),
     ]);
     assert!(
-        ran < Duration::from_secs(60),
+        ran < Duration::from_mins(1),
         "ran {ran:?}, longer than the interval"
     );
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(lines[0].starts_with("dropped "), "{lines:?}");
     let text = gateway.metrics();
-    for line in text.lines().filter(|l| l.contains("batch_step")) {
+    for line in text.lines().filter(|l| l.starts_with("function_calls_total{")) {
         eprintln!("in the gateway: {line}");
     }
     let grouping = [

@@ -46,7 +46,10 @@ impl State {
 
 /// The breaker refused the call.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Rejected;
+pub struct Rejected {
+    /// Which breaker.
+    pub breaker: &'static str,
+}
 
 /// Why a stock check failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -108,7 +111,7 @@ impl CircuitBreaker {
     /// A rejected call: always `Err`, so the tree marks it and
     /// `function_calls_total{function="CircuitBreaker::reject"}` counts it.
     pub fn reject(&self) -> Result<(), Rejected> {
-        Err(Rejected)
+        Err(Rejected { breaker: self.name })
     }
 
     /// Records the outcome of a call that was admitted at `now_ms`.
@@ -197,7 +200,7 @@ impl StockService {
             }
             self.breaker
                 .admit(now_ms)
-                .map_err(|Rejected| StockError::Rejected)?;
+                .map_err(|_: Rejected| StockError::Rejected)?;
             let fetched = self.inventory.fetch(item, now_ms);
             self.breaker.record(fetched.is_ok(), now_ms);
             if let Ok(stock) = fetched {

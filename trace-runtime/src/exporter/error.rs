@@ -121,12 +121,12 @@ pub enum ExportError {
         /// The start of the answer's body (at most 1 KiB), trimmed.
         body: String,
     },
-    /// [`flush`](crate::Exporter::flush) or
-    /// [`shutdown`](crate::Exporter::shutdown) on an exporter built without
+    /// [`flush`](crate::exporter::Exporter::flush) or
+    /// [`shutdown`](crate::exporter::Exporter::shutdown) on an exporter built without
     /// a push gateway.
     PushNotConfigured,
-    /// [`flush`](crate::Exporter::flush) after
-    /// [`shutdown`](crate::Exporter::shutdown): the push thread has stopped.
+    /// [`flush`](crate::exporter::Exporter::flush) after
+    /// [`shutdown`](crate::exporter::Exporter::shutdown): the push thread has stopped.
     PushStopped,
 }
 

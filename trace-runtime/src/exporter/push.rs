@@ -25,16 +25,41 @@ use super::error::ExportError;
 pub(crate) use worker::Pusher;
 
 /// How often the metrics are pushed unless told otherwise.
+///
+/// ```
+/// # use trace_runtime::exporter::{PushGateway, DEFAULT_PUSH_INTERVAL};
+/// let twice_as_often = PushGateway::new("http://127.0.0.1:9091", "job").interval(DEFAULT_PUSH_INTERVAL / 2);
+/// # let _ = twice_as_often;
+/// ```
 pub const DEFAULT_PUSH_INTERVAL: Duration = Duration::from_secs(10);
 
 /// How long one push may take in all (connecting, sending, the answer)
 /// unless told otherwise.
+///
+/// ```
+/// # use trace_runtime::exporter::{PushGateway, DEFAULT_PUSH_TIMEOUT};
+/// let patient = PushGateway::new("http://127.0.0.1:9091", "job").timeout(DEFAULT_PUSH_TIMEOUT * 3);
+/// # let _ = patient;
+/// ```
 pub const DEFAULT_PUSH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How long connecting to the gateway may take unless told otherwise.
+///
+/// ```
+/// # use trace_runtime::exporter::{PushGateway, DEFAULT_CONNECT_TIMEOUT};
+/// let gateway = PushGateway::new("http://127.0.0.1:9091", "job").connect_timeout(DEFAULT_CONNECT_TIMEOUT / 4);
+/// # let _ = gateway;
+/// ```
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The shortest push interval: shorter ones are raised to it.
+///
+/// ```
+/// # use trace_runtime::exporter::{PushGateway, MIN_PUSH_INTERVAL};
+/// assert!(MIN_PUSH_INTERVAL.as_millis() > 0);
+/// let gateway = PushGateway::new("http://127.0.0.1:9091", "job").interval(std::time::Duration::ZERO);
+/// # let _ = gateway;
+/// ```
 pub const MIN_PUSH_INTERVAL: Duration = Duration::from_millis(100);
 
 /// How the Pushgateway treats a push (see its documentation).
@@ -353,7 +378,7 @@ impl Exporter {
     /// by the push timeout; the interval pushes go on.
     ///
     /// ```no_run
-    /// # fn run(exporter: &trace_runtime::Exporter) -> Result<(), trace_runtime::exporter::ExportError> {
+    /// # fn run(exporter: &trace_runtime::exporter::Exporter) -> Result<(), trace_runtime::exporter::ExportError> {
     /// exporter.flush()?; // e.g. after each stage of a long job
     /// # Ok(()) }
     /// ```
@@ -379,7 +404,7 @@ impl Exporter {
     /// second call returns `Ok(())` without pushing.
     ///
     /// ```no_run
-    /// # fn run(exporter: trace_runtime::Exporter) {
+    /// # fn run(exporter: trace_runtime::exporter::Exporter) {
     /// if let Err(err) = exporter.shutdown() {
     ///     eprintln!("metrics not pushed: {err}");
     /// }
