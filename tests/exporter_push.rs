@@ -273,7 +273,10 @@ fn a_job_shorter_than_the_interval_leaves_its_exact_counts_when_dropped() {
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(lines[0].starts_with("dropped "), "{lines:?}");
     let text = gateway.metrics();
-    for line in text.lines().filter(|l| l.starts_with("function_calls_total{")) {
+    for line in text
+        .lines()
+        .filter(|l| l.starts_with("function_calls_total{"))
+    {
         eprintln!("in the gateway: {line}");
     }
     let grouping = [
