@@ -15,6 +15,7 @@
 //!   Prometheus text.
 //! - [`http`]: a real axum server on 127.0.0.1 and a hyper client.
 //! - [`log`]: a shared buffer for a `fmt` subscriber's output.
+//! - [`pushgateway`]: a real Prometheus Pushgateway started for one test.
 //! - [`json`]: a minimal JSON reader, to parse [`CallTree::to_json`] output
 //!   back and compare it with the tree it came from.
 //!
@@ -27,6 +28,7 @@ pub mod log;
 pub mod metrics;
 pub mod normalise;
 pub mod prometheus;
+pub mod pushgateway;
 pub mod recorder;
 pub mod snapshot;
 

@@ -69,6 +69,9 @@ pub struct ExporterBuilder {
     /// The recent window of the live statistics, when they are on.
     #[cfg(feature = "stats")]
     stats: Option<Duration>,
+    /// Where to push the metrics, if anywhere.
+    #[cfg(feature = "push")]
+    pub(super) push: Option<super::push::PushGateway>,
 }
 
 /// Functions run before each render.
@@ -96,13 +99,17 @@ impl Default for ExporterBuilder {
 }
 
 /// The installed exporter: render the metrics text, or read the address it
-/// serves on. Background threads keep running after it is dropped.
+/// serves on. Background threads keep running after it is dropped, except
+/// the push thread, which pushes a last time when the last clone is.
 #[derive(Clone, Debug)]
 pub struct Exporter {
     handle: PrometheusHandle,
     hooks: Hooks,
     process: bool,
     local_addr: Option<SocketAddr>,
+    /// The push thread's handle, shared by the clones.
+    #[cfg(feature = "push")]
+    pub(super) push: Option<Arc<super::push::Pusher>>,
 }
 
 impl Exporter {
@@ -148,6 +155,8 @@ impl ExporterBuilder {
             runtime: None,
             #[cfg(feature = "stats")]
             stats: None,
+            #[cfg(feature = "push")]
+            push: None,
         }
     }
 
@@ -387,6 +396,8 @@ impl ExporterBuilder {
     #[cfg(feature = "serve")]
     pub fn serve(self) -> Result<Exporter, ExportError> {
         let prometheus = self.validate()?;
+        #[cfg(feature = "push")]
+        let push = self.check_push()?;
         let addr: SocketAddr =
             self.listen
                 .trim()
@@ -411,6 +422,8 @@ impl ExporterBuilder {
             })
             .map_err(ExportError::Thread)?;
         Ok(Exporter {
+            #[cfg(feature = "push")]
+            push: self.start_push(push, &handle)?,
             handle,
             hooks: self.hooks,
             process: self.process,
@@ -426,13 +439,40 @@ impl ExporterBuilder {
     /// already installed recorder.
     pub fn install(self) -> Result<Exporter, ExportError> {
         let prometheus = self.validate()?;
+        #[cfg(feature = "push")]
+        let push = self.check_push()?;
         let handle = self.install_recorder(prometheus)?;
         Ok(Exporter {
+            #[cfg(feature = "push")]
+            push: self.start_push(push, &handle)?,
             handle,
             hooks: self.hooks,
             process: self.process,
             local_addr: None,
         })
+    }
+
+    #[cfg(feature = "push")]
+    fn check_push(&self) -> Result<Option<super::push::CheckedPush>, ExportError> {
+        self.push
+            .as_ref()
+            .map(super::push::PushGateway::check)
+            .transpose()
+    }
+
+    /// Starts the push thread, rendering as a scrape would.
+    #[cfg(feature = "push")]
+    fn start_push(
+        &self,
+        push: Option<super::push::CheckedPush>,
+        handle: &PrometheusHandle,
+    ) -> Result<Option<Arc<super::push::Pusher>>, ExportError> {
+        let Some(push) = push else {
+            return Ok(None);
+        };
+        let (handle, hooks, process) = (handle.clone(), self.hooks.clone(), self.process);
+        push.start(move || render(&handle, &hooks, process))
+            .map(Some)
     }
 
     fn validate(&self) -> Result<PrometheusBuilder, ExportError> {
@@ -589,7 +629,7 @@ fn check_bounds(bounds: &[f64]) -> Result<(), Option<(usize, f64)>> {
 }
 
 /// Whether `name` is a Prometheus label name a user may set.
-fn is_label_name(name: &str) -> bool {
+pub(super) fn is_label_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars
         .next()
