@@ -43,6 +43,9 @@ pub enum Peer {
     /// This project: metrics + tree + context, trees delivered to a sink,
     /// not rendered.
     OursBuilt,
+    /// [`Peer::OursBuilt`] with live statistics on
+    /// (`ExporterBuilder::stats`).
+    OursStats,
     /// This project with trees switched off.
     OursMetrics,
     /// This project switched off at run time.
@@ -84,7 +87,7 @@ impl Variant {
 
 impl Peer {
     /// Every contender, baseline first, in table order.
-    pub const ALL: [Peer; 15] = [
+    pub const ALL: [Peer; 16] = [
         Peer::None,
         Peer::OursLogged,
         Peer::Tracing,
@@ -95,6 +98,7 @@ impl Peer {
         Peer::HandWritten,
         Peer::FastraceNoRoot,
         Peer::OursBuilt,
+        Peer::OursStats,
         Peer::OursMetrics,
         Peer::OursOff,
         Peer::OursOtlpDiscard,
@@ -115,6 +119,7 @@ impl Peer {
             Peer::HandWritten => "hand-written",
             Peer::OursLogged => "ours-logged",
             Peer::OursBuilt => "ours-built",
+            Peer::OursStats => "ours-stats",
             Peer::OursMetrics => "ours-metrics",
             Peer::OursOff => "ours-off",
             Peer::OursOtlpDiscard => "ours-otlp-discard",
@@ -148,6 +153,10 @@ impl Peer {
             Peer::OursBuilt => {
                 "trace-runtime #[trace], trees built, not rendered (to a sink taking the data)"
             }
+            Peer::OursStats => {
+                "trace-runtime #[trace], trees built, not rendered, + live stats \
+                 (ExporterBuilder::stats)"
+            }
             Peer::OursMetrics => "trace-runtime #[trace], trees off (metrics only)",
             Peer::OursOff => "trace-runtime #[trace], set_enabled(false)",
             Peer::OursOtlpDiscard => {
@@ -173,6 +182,7 @@ impl Peer {
             Peer::FastraceRoot | Peer::FastraceNoRoot => fastrace_trace::setup(),
             Peer::OursLogged => ours::setup(ours::Mode::Logged),
             Peer::OursBuilt => ours::setup(ours::Mode::Built),
+            Peer::OursStats => ours::setup(ours::Mode::BuiltStats),
             Peer::OursMetrics => ours::setup(ours::Mode::MetricsOnly),
             Peer::OursOff => ours::setup(ours::Mode::Off),
             Peer::OursOtlpDiscard => otlp::setup(otlp::Target::Discard),
@@ -195,6 +205,7 @@ impl Peer {
                 Peer::HandWritten => hand_written::root,
                 Peer::OursLogged
                 | Peer::OursBuilt
+                | Peer::OursStats
                 | Peer::OursMetrics
                 | Peer::OursOff
                 | Peer::OursOtlpDiscard
@@ -213,6 +224,7 @@ impl Peer {
                 Peer::HandWritten => |x| block_on(hand_written::root_async(x)),
                 Peer::OursLogged
                 | Peer::OursBuilt
+                | Peer::OursStats
                 | Peer::OursMetrics
                 | Peer::OursOff
                 | Peer::OursOtlpDiscard
@@ -232,11 +244,18 @@ impl Peer {
         }
     }
 
+    /// Whether the process's exporter keeps live statistics for this
+    /// contender.
+    pub fn keeps_stats(self) -> bool {
+        self.ours_mode().is_some_and(ours::Mode::stats)
+    }
+
     /// The mode of this project's rows.
     fn ours_mode(self) -> Option<ours::Mode> {
         match self {
             Peer::OursLogged => Some(ours::Mode::Logged),
             Peer::OursBuilt => Some(ours::Mode::Built),
+            Peer::OursStats => Some(ours::Mode::BuiltStats),
             Peer::OursMetrics => Some(ours::Mode::MetricsOnly),
             Peer::OursOff => Some(ours::Mode::Off),
             _ => None,
@@ -252,9 +271,11 @@ impl Peer {
                 sites::hand_written::request,
                 sites::hand_written::request_async,
             ),
-            Peer::OursLogged | Peer::OursBuilt | Peer::OursMetrics | Peer::OursOff => {
-                (sites::ours::request, sites::ours::request_async)
-            }
+            Peer::OursLogged
+            | Peer::OursBuilt
+            | Peer::OursStats
+            | Peer::OursMetrics
+            | Peer::OursOff => (sites::ours::request, sites::ours::request_async),
             _ => return None,
         };
         Some(match variant {

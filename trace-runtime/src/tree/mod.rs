@@ -14,9 +14,11 @@ mod json;
 pub(crate) mod live;
 mod render;
 pub(crate) mod sink;
+pub(crate) mod snapshot;
 
 pub use config::{TreeConfig, DEFAULT_MAX_NODES};
 pub use sink::{add_sink, clear_sinks, TreeFilter, TreeSink, TREE_TARGET};
+pub use snapshot::{add_snapshot_source, Snapshot};
 
 use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
