@@ -95,7 +95,7 @@ pub fn measure(peer: Peer, variant: Variant, window: Duration, sites: bool) -> [
 /// [`MEMORY_CALLS`] traced calls (sync) with nobody scraping or flushing.
 pub fn memory(peer: Peer) -> [f64; 2] {
     let exporter = recorder::install(peer.keeps_stats());
-    peer.setup();
+    peer.setup_for_memory();
     let request = peer.request(Variant::Sync);
     for i in 0..1_000 {
         black_box(request(black_box(i)));

@@ -185,10 +185,19 @@ impl Peer {
             Peer::OursStats => ours::setup(ours::Mode::BuiltStats),
             Peer::OursMetrics => ours::setup(ours::Mode::MetricsOnly),
             Peer::OursOff => ours::setup(ours::Mode::Off),
-            Peer::OursOtlpDiscard => otlp::setup(otlp::Target::Discard),
-            Peer::OursOtlpLocal => otlp::setup(otlp::Target::Local),
-            Peer::OursOtlpDown => otlp::setup(otlp::Target::Down),
+            Peer::OursOtlpDiscard => otlp::setup(otlp::Target::Discard, false),
+            Peer::OursOtlpLocal => otlp::setup(otlp::Target::Local, false),
+            Peer::OursOtlpDown => otlp::setup(otlp::Target::Down, true),
             Peer::None | Peer::Autometrics | Peer::Metered | Peer::HandWritten => {}
+        }
+    }
+
+    /// [`setup`](Self::setup) for the memory section: the OTLP rows with
+    /// the default bounded queue, as a service would run them.
+    pub fn setup_for_memory(self) {
+        match self.otlp_target() {
+            Some(target) => otlp::setup(target, true),
+            None => self.setup(),
         }
     }
 
