@@ -40,7 +40,7 @@ pub(crate) fn spans(tree: &CallTree, scope: &InstrumentationScope, out: &mut Vec
     let trace_id = TraceId::from_bytes(tree.trace_id());
     let anchor = tree.started_at();
     let root = tree.root();
-    let tree_end = anchor + root.start().unwrap_or_default() + root.wall();
+    let tree_end = after(anchor, root.start().unwrap_or_default() + root.wall());
     // (span id, start, end) of the open ancestors, by depth.
     let mut ancestors: Vec<(SpanId, SystemTime, SystemTime)> = Vec::new();
     for node in tree.iter() {
@@ -96,20 +96,25 @@ fn times(
     tree_end: SystemTime,
 ) -> (SystemTime, SystemTime) {
     let start = match (node.start(), parent) {
-        (Some(offset), _) => anchor + offset,
+        (Some(offset), _) => after(anchor, offset),
         (None, Some((_, parent_start, _))) => parent_start,
         (None, None) => anchor,
     };
     let end = if node.outcome().is_none() {
         tree_end.max(start)
     } else {
-        start + node.wall()
+        after(start, node.wall())
     };
     let end = match (node.is_aggregate(), parent) {
         (true, Some((_, _, parent_end))) => end.min(parent_end).max(start),
         _ => end,
     };
     (start, end)
+}
+
+/// `time` plus `duration`, or `time` where that would overflow.
+fn after(time: SystemTime, duration: Duration) -> SystemTime {
+    time.checked_add(duration).unwrap_or(time)
 }
 
 fn nanos(duration: Duration) -> i64 {
