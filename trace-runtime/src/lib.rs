@@ -5,6 +5,7 @@
 // The switched-off path must inline into every traced function; measured.
 #![allow(clippy::inline_always)]
 
+mod annotate;
 mod call;
 mod callsite;
 mod clock;
@@ -164,7 +165,11 @@ macro_rules! exporter_builder {
 /// What macro expansions use. Not public API: may change in any release.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::call::future::Instrumented;
+    pub use crate::annotate::{
+        err_debug, err_display, record_fields, ErrOf, ErrorText, FieldSet, FieldValue,
+        InheritedDebug, InheritedDisplay, NoErr,
+    };
+    pub use crate::call::future::{Describe, Instrumented, NoDescribe, WithErr};
     pub use crate::call::guard::CallGuard;
     pub use crate::callsite::Callsite;
     pub use crate::config::is_enabled;
