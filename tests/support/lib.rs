@@ -29,4 +29,4 @@ pub mod recorder;
 pub mod snapshot;
 
 pub use capture::{capture_trees, one_tree, take_trees, wait_for_trees};
-pub use normalise::{json_normalised, outline, render_normalised};
+pub use normalise::{json_normalised, outline, render_normalised, words_normalised};

@@ -232,3 +232,31 @@ pub fn json_normalised(tree: &CallTree) -> String {
     out.push_str(rest);
     out
 }
+
+/// Any text with every duration (`12.34µs`, `12.34us`, `850ns`, `1.500s`)
+/// replaced by `<t>` and runs of spaces collapsed to one: for text whose
+/// column widths follow the durations (a request's summary, ASCII trees).
+#[must_use]
+pub fn words_normalised(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let words: Vec<&str> = line
+            .split_whitespace()
+            .map(|word| {
+                let number = word.trim_end_matches(|c: char| c.is_ascii_alphabetic() || c == 'µ');
+                let unit = &word[number.len()..];
+                let is_time = ["ns", "µs", "us", "ms", "s"].contains(&unit)
+                    && !number.is_empty()
+                    && number.chars().all(|c| c.is_ascii_digit() || c == '.');
+                if is_time {
+                    T
+                } else {
+                    word
+                }
+            })
+            .collect();
+        out.push_str(&words.join(" "));
+        out.push('\n');
+    }
+    out
+}

@@ -1,7 +1,8 @@
 //! What `#[trace(err)]` and `#[trace(fields(...))]` expand to: the error
 //! text of a failed call and the chosen values, recorded on the call's node
-//! only when the call has one (trees collected, someone listening, the call
-//! kept). Otherwise nothing is evaluated, formatted or allocated.
+//! only when the call has one of its own (instrumentation on, trees
+//! collected, someone listening, the call below the node cap). Otherwise
+//! nothing is evaluated, formatted or allocated.
 //!
 //! Not public API: reached by expansions through `__private`.
 
@@ -244,7 +245,7 @@ pub fn record_fields(site: &'static Callsite, count: usize, record: impl FnOnce(
         let Some(tree) = tree else {
             return;
         };
-        if current.site.is_some_and(|s| std::ptr::eq(s, site)) {
+        if current.node.is_kept() && current.site.is_some_and(|s| std::ptr::eq(s, site)) {
             let fields = evaluate(count, record);
             tree.annotate(current.node, store(fields));
         }

@@ -108,6 +108,13 @@ impl ActiveCall {
         !self.frame.tree.is_null()
     }
 
+    /// Whether the call has a node of its own in a tree, which can carry
+    /// annotations (a call folded past the node cap has none).
+    #[inline]
+    pub(crate) fn has_node(&self) -> bool {
+        self.in_tree() && self.frame.node.is_kept()
+    }
+
     /// Records the end of the call at `end` (busy time for async calls). The
     /// caller restores its frame, then calls [`release`](Self::release).
     /// A sync call ends while its own frame is current.

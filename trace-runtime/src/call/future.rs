@@ -100,7 +100,7 @@ impl<T, C: FnMut(&T) -> Outcome, D: Describe<T>> Kind<T> for Traced<C, D> {
     #[inline]
     fn outcome(&mut self, output: &T, call: &ActiveCall) -> Outcome {
         let outcome = (self.classify)(output);
-        if D::RECORDS && outcome == Outcome::Error && call.in_tree() {
+        if D::RECORDS && outcome == Outcome::Error && call.has_node() {
             describe_error(&mut self.describe, output, call);
         }
         outcome

@@ -68,7 +68,7 @@ impl CallGuard {
     #[inline(always)]
     pub fn finish_err(mut self, outcome: Outcome, describe: impl FnOnce(&mut ErrorText)) {
         if let Some(call) = &mut self.call {
-            if outcome == Outcome::Error && call.active.in_tree() {
+            if outcome == Outcome::Error && call.active.has_node() {
                 record_error(&call.active, describe);
             }
             call.end(outcome);
@@ -81,7 +81,7 @@ impl CallGuard {
     #[inline(always)]
     pub fn fields(&self, count: usize, record: impl FnOnce(&mut FieldSet)) {
         if let Some(call) = &self.call {
-            if call.active.in_tree() {
+            if call.active.has_node() {
                 record_fields(&call.active, count, record);
             }
         }

@@ -70,6 +70,12 @@ enum Place {
 impl NodeId {
     pub(crate) const ROOT: NodeId = NodeId(0);
 
+    /// Whether the call has a node of its own (not folded past the cap).
+    #[inline]
+    pub(crate) fn is_kept(self) -> bool {
+        self.0 & FOLDED == 0
+    }
+
     fn kept(index: u32) -> NodeId {
         NodeId(index)
     }
