@@ -232,7 +232,11 @@ async fn async_calls_record_fields_and_errors_across_threads() {
         assert_eq!(user, ("user", "\"ann\""));
     }
     assert_eq!(failed, 8);
-    let one_failed = trees.iter().find(|t| t.has_failure()).unwrap();
+    // Request 0: `load(0, "user0")` failed, then `load(1, "ann")`.
+    let one_failed = trees
+        .iter()
+        .find(|t| t.root().children().nth(1).unwrap().fields().next() == Some(("id", "1")))
+        .unwrap();
     assert_snapshot!(render_fields_normalised(one_failed), @r#"
         GET /load  <t>  busy <t>
           load     <t>  busy <t>  id=0 user="user<n>"  err: no room 0

@@ -60,6 +60,8 @@ async fn run() -> Result<(), Box<dyn Error>> {
         .with_target(true)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
+    // Each tree ends with the request's summary: where its time went.
+    trace_runtime::TreeConfig::current().summary(true).apply();
 
     let exporter = ExporterBuilder::new()
         .service_name("game-rooms")
