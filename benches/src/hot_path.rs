@@ -2,7 +2,10 @@
 //! this project's workload (111 traced calls per request) in one mode for N
 //! requests and prints the time per traced call.
 //!
-//! `hot_path-<hash> [logged|full|metrics|off|bare] [requests] [sync|async]`:
+//! `hot_path-<hash> [logged|full|metrics|off|bare] [requests]
+//! [sync|async|sync-result|async-result|sync-err|async-err]`
+//! (`-result`: the same calls returning `Ok(..)` under `#[trace]`, `-err`
+//! under `#[trace(err)]`):
 //! `logged` is the default path (trees rendered and logged by a fmt
 //! subscriber to a counting sink), `full` trees built and delivered to a
 //! sink, not rendered; `bare`
@@ -23,6 +26,16 @@ mod none;
 mod ours;
 mod recorder;
 mod workload;
+
+/// The workload returning `Result` (always `Ok`), under `#[trace]`.
+mod ours_result {
+    crate::workload::result_workload!(#[trace_runtime::trace]);
+}
+
+/// The same under `#[trace(err)]`: the error text is never written.
+mod ours_err {
+    crate::workload::result_workload!(#[trace_runtime::trace(err)]);
+}
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -47,6 +60,10 @@ fn main() {
         ("async", false) => |x| exec::block_on(ours::root_async(x)),
         ("sync", true) => none::root,
         ("async", true) => |x| exec::block_on(none::root_async(x)),
+        ("sync-result", false) => |x| ours_result::root_r(x).unwrap_or(0),
+        ("async-result", false) => |x| exec::block_on(ours_result::root_r_async(x)).unwrap_or(0),
+        ("sync-err", false) => |x| ours_err::root_r(x).unwrap_or(0),
+        ("async-err", false) => |x| exec::block_on(ours_err::root_r_async(x)).unwrap_or(0),
         (other, _) => panic!("unknown variant {other}: sync or async"),
     };
     let exporter = recorder::install();
