@@ -13,18 +13,22 @@
 //!   as sample lines, counts per result, gauges and histogram samples.
 //! - [`prometheus`]: bucket and sample values read back from rendered
 //!   Prometheus text.
+//! - [`http`]: a real axum server on 127.0.0.1 and a hyper client.
 //! - [`log`]: a shared buffer for a `fmt` subscriber's output.
+//! - [`pushgateway`]: a real Prometheus Pushgateway started for one test.
 //! - [`json`]: a minimal JSON reader, to parse [`CallTree::to_json`] output
 //!   back and compare it with the tree it came from.
 //!
 //! [`CallTree::to_json`]: trace_runtime::tree::CallTree::to_json
 
 pub mod capture;
+pub mod http;
 pub mod json;
 pub mod log;
 pub mod metrics;
 pub mod normalise;
 pub mod prometheus;
+pub mod pushgateway;
 pub mod recorder;
 pub mod snapshot;
 

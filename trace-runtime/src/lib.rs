@@ -19,6 +19,8 @@ pub mod metrics;
 pub mod objective;
 mod outcome;
 mod segments;
+#[cfg(feature = "stats")]
+pub mod stats;
 mod sync;
 mod traceparent;
 pub mod tree;

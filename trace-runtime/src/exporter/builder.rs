@@ -66,6 +66,12 @@ pub struct ExporterBuilder {
     /// The tokio runtime whose metrics are set before each render.
     #[cfg(feature = "runtime")]
     runtime: Option<tokio::runtime::Handle>,
+    /// The recent window of the live statistics, when they are on.
+    #[cfg(feature = "stats")]
+    stats: Option<Duration>,
+    /// Where to push the metrics, if anywhere.
+    #[cfg(feature = "push")]
+    pub(super) push: Option<super::push::PushGateway>,
 }
 
 /// Functions run before each render.
@@ -93,13 +99,17 @@ impl Default for ExporterBuilder {
 }
 
 /// The installed exporter: render the metrics text, or read the address it
-/// serves on. Background threads keep running after it is dropped.
+/// serves on. Background threads keep running after it is dropped, except
+/// the push thread, which pushes a last time when the last clone is.
 #[derive(Clone, Debug)]
 pub struct Exporter {
     handle: PrometheusHandle,
     hooks: Hooks,
     process: bool,
     local_addr: Option<SocketAddr>,
+    /// The push thread's handle, shared by the clones.
+    #[cfg(feature = "push")]
+    pub(super) push: Option<Arc<super::push::Pusher>>,
 }
 
 impl Exporter {
@@ -143,6 +153,10 @@ impl ExporterBuilder {
             process: false,
             #[cfg(feature = "runtime")]
             runtime: None,
+            #[cfg(feature = "stats")]
+            stats: None,
+            #[cfg(feature = "push")]
+            push: None,
         }
     }
 
@@ -331,6 +345,29 @@ impl ExporterBuilder {
         self
     }
 
+    /// Keeps live statistics per traced function and HTTP route, over the
+    /// process's lifetime and over the last `window`, for
+    /// [`stats::snapshot`](crate::stats::snapshot) (cargo feature `stats`).
+    /// Each call then writes three more per-thread cells (see
+    /// [`stats`](crate::stats) for what they cost); off unless called.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let exporter = trace_runtime::ExporterBuilder::new()
+    ///     .stats(Duration::from_secs(60))
+    ///     .install()?;
+    /// # Ok::<(), trace_runtime::exporter::ExportError>(())
+    /// ```
+    ///
+    /// Building fails with [`ExportError::StatsWindowTooShort`] for a
+    /// window under [`stats::MIN_WINDOW`](crate::stats::MIN_WINDOW).
+    #[cfg(feature = "stats")]
+    #[must_use]
+    pub fn stats(mut self, window: Duration) -> Self {
+        self.stats = Some(window);
+        self
+    }
+
     /// How often samples of histograms recorded through the `metrics` facade
     /// are folded into buckets when nobody scrapes, which bounds their memory
     /// (default [`DEFAULT_UPKEEP`], at least 10 ms). Traced calls' own
@@ -359,6 +396,8 @@ impl ExporterBuilder {
     #[cfg(feature = "serve")]
     pub fn serve(self) -> Result<Exporter, ExportError> {
         let prometheus = self.validate()?;
+        #[cfg(feature = "push")]
+        let push = self.check_push()?;
         let addr: SocketAddr =
             self.listen
                 .trim()
@@ -383,6 +422,8 @@ impl ExporterBuilder {
             })
             .map_err(ExportError::Thread)?;
         Ok(Exporter {
+            #[cfg(feature = "push")]
+            push: self.start_push(push, &handle)?,
             handle,
             hooks: self.hooks,
             process: self.process,
@@ -398,8 +439,12 @@ impl ExporterBuilder {
     /// already installed recorder.
     pub fn install(self) -> Result<Exporter, ExportError> {
         let prometheus = self.validate()?;
+        #[cfg(feature = "push")]
+        let push = self.check_push()?;
         let handle = self.install_recorder(prometheus)?;
         Ok(Exporter {
+            #[cfg(feature = "push")]
+            push: self.start_push(push, &handle)?,
             handle,
             hooks: self.hooks,
             process: self.process,
@@ -407,7 +452,34 @@ impl ExporterBuilder {
         })
     }
 
+    #[cfg(feature = "push")]
+    fn check_push(&self) -> Result<Option<super::push::CheckedPush>, ExportError> {
+        self.push
+            .as_ref()
+            .map(super::push::PushGateway::check)
+            .transpose()
+    }
+
+    /// Starts the push thread, rendering as a scrape would.
+    #[cfg(feature = "push")]
+    fn start_push(
+        &self,
+        push: Option<super::push::CheckedPush>,
+        handle: &PrometheusHandle,
+    ) -> Result<Option<Arc<super::push::Pusher>>, ExportError> {
+        let Some(push) = push else {
+            return Ok(None);
+        };
+        let (handle, hooks, process) = (handle.clone(), self.hooks.clone(), self.process);
+        push.start(move || render(&handle, &hooks, process))
+            .map(Some)
+    }
+
     fn validate(&self) -> Result<PrometheusBuilder, ExportError> {
+        #[cfg(feature = "stats")]
+        if let Some(window) = self.stats.filter(|w| *w < crate::stats::MIN_WINDOW) {
+            return Err(ExportError::StatsWindowTooShort { window });
+        }
         check_bounds(&self.buckets).map_err(|bound| match bound {
             None => ExportError::EmptyBuckets,
             Some((index, value)) => ExportError::InvalidBucket { index, value },
@@ -508,6 +580,10 @@ impl ExporterBuilder {
         handles::install_published(|| {
             metrics::set_global_recorder(recorder)
                 .map_err(|_| ExportError::RecorderAlreadyInstalled)?;
+            #[cfg(feature = "stats")]
+            if let Some(window) = self.stats {
+                crate::stats::enable(window).map_err(ExportError::Thread)?;
+            }
             histogram::configure(&self.buckets);
             handles::set_global_labels(self.global_labels());
             if let Some(name) = &self.service_name {
@@ -553,7 +629,7 @@ fn check_bounds(bounds: &[f64]) -> Result<(), Option<(usize, f64)>> {
 }
 
 /// Whether `name` is a Prometheus label name a user may set.
-fn is_label_name(name: &str) -> bool {
+pub(super) fn is_label_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars
         .next()
