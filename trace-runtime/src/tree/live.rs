@@ -39,7 +39,7 @@ use crate::segments::Segmented;
 use crate::tree::extra::{Link, NodeExtra};
 use crate::tree::holders::{Holders, Release};
 use crate::tree::sink::{self, Summary};
-use crate::tree::{CallTree, NodeData, RootInfo, RootName, NO_TIME};
+use crate::tree::{CallTree, NodeData, RootInfo, RootName, NO_EXTRA, NO_TIME};
 
 /// Most distinct (parent, function) aggregates a request keeps.
 const MAX_FOLDS: usize = 256;
@@ -573,9 +573,11 @@ impl LiveTree {
             }
             nodes.push(self.node_data(fixed, end_of(state, slot)));
         });
+        let mut kept_extras = Vec::with_capacity(extras.len());
         for (index, extra) in extras {
             if let Some(node) = nodes.get_mut(index as usize) {
-                node.extra = Some(Box::new(extra));
+                node.extra = u32::try_from(kept_extras.len()).unwrap_or(NO_EXTRA);
+                kept_extras.push(extra);
             }
         }
         let nodes = if state.in_order && folds.is_empty() {
@@ -588,7 +590,7 @@ impl LiveTree {
         } else {
             gathered(&nodes, &parents, &folds)
         };
-        CallTree::from_parts(root, nodes, state.uncounted)
+        CallTree::from_parts(root, nodes, state.uncounted, kept_extras)
     }
 
     fn node_data(&self, fixed: &Fixed, end: &End) -> NodeData {
@@ -607,7 +609,7 @@ impl LiveTree {
             aggregate: false,
             calls: 1,
             failures: u64::from(end.outcome.is_some_and(Outcome::is_failure)),
-            extra: None,
+            extra: NO_EXTRA,
         }
     }
 }
@@ -753,7 +755,7 @@ fn fold_data(fold: &Fold, depth: u32) -> NodeData {
         aggregate: true,
         calls: fold.calls,
         failures: fold.failures,
-        extra: None,
+        extra: NO_EXTRA,
     }
 }
 

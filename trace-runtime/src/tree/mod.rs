@@ -41,6 +41,9 @@ pub struct CallTree {
     root: RootInfo,
     nodes: Vec<NodeData>,
     uncounted: u64,
+    /// Annotations, by [`NodeData::extra`]: apart from the nodes, so a
+    /// tree without any drops its nodes without visiting them.
+    extras: Vec<NodeExtra>,
 }
 
 /// A root's name: borrowed, owned (`in_request(format!(..), ..)`), or shared
@@ -88,6 +91,9 @@ pub(crate) struct RootInfo {
 /// "No time" in [`NodeData`]'s optional times.
 pub(crate) const NO_TIME: u64 = u64::MAX;
 
+/// "No annotations" in [`NodeData::extra`].
+pub(crate) const NO_EXTRA: u32 = u32::MAX;
+
 /// One node's data; see [`CallNode`] for the meaning of each field.
 #[derive(Clone, Debug)]
 pub(crate) struct NodeData {
@@ -112,8 +118,9 @@ pub(crate) struct NodeData {
     pub(crate) aggregate: bool,
     pub(crate) calls: u64,
     pub(crate) failures: u64,
-    /// Error text, fields, link: only for calls that recorded any.
-    pub(crate) extra: Option<Box<NodeExtra>>,
+    /// Error text, fields, link: the index in [`CallTree`]'s annotations,
+    /// or [`NO_EXTRA`] (for calls that recorded none).
+    pub(crate) extra: u32,
 }
 
 /// One call in a [`CallTree`], or an aggregate of the calls of one function
@@ -127,12 +134,18 @@ pub struct CallNode<'a> {
 }
 
 impl CallTree {
-    pub(crate) fn from_parts(root: RootInfo, nodes: Vec<NodeData>, uncounted: u64) -> CallTree {
+    pub(crate) fn from_parts(
+        root: RootInfo,
+        nodes: Vec<NodeData>,
+        uncounted: u64,
+        extras: Vec<NodeExtra>,
+    ) -> CallTree {
         debug_assert!(!nodes.is_empty());
         CallTree {
             root,
             nodes,
             uncounted,
+            extras,
         }
     }
 
@@ -298,7 +311,11 @@ impl<'a> CallNode<'a> {
     }
 
     fn extra(&self) -> Option<&'a NodeExtra> {
-        self.data().extra.as_deref()
+        let index = self.data().extra;
+        if index == NO_EXTRA {
+            return None;
+        }
+        self.tree.extras.get(index as usize)
     }
 
     /// The `Display` (or with `err(Debug)`, the `Debug`) of the `Err` the
