@@ -308,7 +308,9 @@ impl ExporterBuilder {
     /// `process_virtual_memory_bytes`, `process_virtual_memory_max_bytes`,
     /// `process_open_fds`, `process_max_fds`, `process_threads` and
     /// `process_start_time_seconds`, read from the OS (`metrics-process`)
-    /// when rendered, with the global labels.
+    /// when rendered, with the global labels. The CPU seconds and resident
+    /// memory also go into the [`Snapshot`](crate::tree::Snapshot) logged
+    /// with slow and failed requests' trees.
     ///
     /// ```
     /// let builder = trace_runtime::ExporterBuilder::new().process_metrics();
@@ -327,6 +329,9 @@ impl ExporterBuilder {
     /// share since the previous render), and runs a probe task on the
     /// runtime that asks to wake every 100 ms and records how late it ran
     /// in the `tokio_event_loop_lag_seconds` histogram.
+    /// The alive tasks and queue depth also go into the
+    /// [`Snapshot`](crate::tree::Snapshot) logged with slow and failed
+    /// requests' trees.
     ///
     /// ```no_run
     /// # async fn run() -> Result<(), trace_runtime::exporter::ExportError> {
@@ -599,6 +604,11 @@ impl ExporterBuilder {
         if let Some(handle) = &self.runtime {
             super::runtime::describe();
             super::runtime::spawn_probe(handle);
+            crate::tree::snapshot::add_gauges(super::runtime::snapshot(handle.clone()));
+        }
+        #[cfg(feature = "process")]
+        if self.process {
+            crate::tree::snapshot::add_gauges(super::process::snapshot);
         }
         let upkeep = handle.clone();
         let every = self.upkeep;

@@ -10,7 +10,6 @@
 //! the last clone of the [`Exporter`] is dropped, which logs a failure as
 //! a `tracing` warning.
 
-mod base64;
 mod client;
 mod url;
 mod worker;
@@ -18,6 +17,7 @@ mod worker;
 use std::sync::Arc;
 use std::time::Duration;
 
+use base64::Engine as _;
 use hyper::header::HeaderValue;
 
 use super::builder::{is_label_name, Exporter, ExporterBuilder};
@@ -297,8 +297,8 @@ impl PushGateway {
         let authorization = match &self.basic_auth {
             Some((user, _)) if user.contains(':') => return Err(ExportError::InvalidBasicAuth),
             Some((user, password)) => {
-                let token =
-                    base64::encode(format!("{user}:{password}").as_bytes(), base64::STANDARD);
+                let token = base64::engine::general_purpose::STANDARD
+                    .encode(format!("{user}:{password}").as_bytes());
                 let mut value = HeaderValue::try_from(format!("Basic {token}"))
                     .map_err(|_| ExportError::InvalidBasicAuth)?;
                 value.set_sensitive(true);

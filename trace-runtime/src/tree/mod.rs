@@ -14,12 +14,14 @@ mod json;
 pub(crate) mod live;
 mod render;
 pub(crate) mod sink;
+pub(crate) mod snapshot;
 mod summary;
 
 pub use config::{TreeConfig, TreeFormat, DEFAULT_MAX_NODES};
 pub use extra::{MAX_ERROR_BYTES, MAX_FIELD_BYTES};
 pub use render::TextOptions;
 pub use sink::{add_sink, clear_sinks, TreeFilter, TreeSink, TREE_TARGET};
+pub use snapshot::{add_snapshot_source, Snapshot};
 pub use summary::FunctionSummary;
 
 use std::borrow::Cow;

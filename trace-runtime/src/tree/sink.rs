@@ -234,9 +234,12 @@ fn log_tree(tree: &CallTree, output: Output) {
     let wall_us = u64::try_from(tree.root().wall().as_micros()).unwrap_or(u64::MAX);
     let calls = tree.traced_calls();
     if failed || slow {
+        // What the process looked like when the request went wrong.
+        let snapshot = super::Snapshot::of(tree);
         tracing::warn!(
             target: TREE_TARGET,
             request, tree_id, status, method, route, wall_us, calls, failed, slow,
+            snapshot = %snapshot,
             "{text}"
         );
     } else {

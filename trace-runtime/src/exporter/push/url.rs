@@ -3,10 +3,19 @@
 //! percent-encoded path segment, or in the `@base64` form (URL-safe base64)
 //! when it holds a `/` or is empty, as the Pushgateway's documentation asks.
 
+use base64::engine::general_purpose::URL_SAFE;
+use base64::Engine as _;
 use hyper::Uri;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
-use super::base64;
 use crate::exporter::error::ExportError;
+
+/// Every byte but RFC 3986's unreserved ones is written as `%XX`.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// The endpoint for `job` and `labels` under the gateway's `base` URL
 /// (`http://host:port`, maybe with a path prefix), checked.
@@ -67,25 +76,10 @@ fn push_pair(url: &mut String, name: &str, value: &str) {
         url.push_str("@base64/=");
     } else if value.contains('/') {
         url.push_str("@base64/");
-        url.push_str(&base64::encode(value.as_bytes(), base64::URL_SAFE));
+        URL_SAFE.encode_string(value.as_bytes(), url);
     } else {
         url.push('/');
-        percent_encode(url, value);
-    }
-}
-
-/// Appends `value` with every byte outside RFC 3986's unreserved set
-/// written as `%XX`.
-fn percent_encode(out: &mut String, value: &str) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &byte in value.as_bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(byte >> 4)]));
-            out.push(char::from(HEX[usize::from(byte & 0xf)]));
-        }
+        url.extend(utf8_percent_encode(value, SEGMENT));
     }
 }
 
