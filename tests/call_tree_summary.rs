@@ -13,7 +13,7 @@ use trace_suite::{capture_trees, one_tree, words_normalised};
 
 #[trace]
 fn slow_step(fail: bool) -> Result<(), String> {
-    std::thread::sleep(Duration::from_millis(30));
+    std::thread::sleep(Duration::from_millis(60));
     if fail {
         Err("late".into())
     } else {
@@ -24,7 +24,7 @@ fn slow_step(fail: bool) -> Result<(), String> {
 #[trace]
 fn countdown(n: u32) -> u32 {
     if n == 0 {
-        std::thread::sleep(Duration::from_millis(10));
+        std::thread::sleep(Duration::from_millis(30));
         0
     } else {
         countdown(n - 1) + 1
@@ -35,7 +35,8 @@ fn request() {
     let _ = slow_step(false);
     let _ = slow_step(true);
     assert_eq!(countdown(3), 3);
-    std::thread::sleep(Duration::from_millis(2));
+    // Own time well below countdown's 30 ms, even on a loaded machine.
+    std::thread::sleep(Duration::from_millis(1));
 }
 
 #[test]
