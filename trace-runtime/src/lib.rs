@@ -17,6 +17,8 @@ pub mod http;
 pub mod metrics;
 pub mod objective;
 mod outcome;
+#[cfg(feature = "pages")]
+pub mod pages;
 mod segments;
 mod sync;
 mod traceparent;

@@ -11,8 +11,10 @@ mod config;
 pub(crate) mod holders;
 mod json;
 pub(crate) mod live;
-mod render;
+pub(crate) mod render;
 pub(crate) mod sink;
+#[cfg(feature = "pages")]
+pub(crate) mod truncate;
 
 pub use config::{TreeConfig, DEFAULT_MAX_NODES};
 pub use sink::{add_sink, clear_sinks, TreeFilter, TreeSink, TREE_TARGET};
