@@ -14,12 +14,15 @@
 //! - [`prometheus`]: bucket and sample values read back from rendered
 //!   Prometheus text.
 //! - [`log`]: a shared buffer for a `fmt` subscriber's output.
+//! - [`html`]: the trace page's requests and rows read back, with each
+//!   bar's place, from the server's HTML or a browser's DOM.
 //! - [`json`]: a minimal JSON reader, to parse [`CallTree::to_json`] output
 //!   back and compare it with the tree it came from.
 //!
 //! [`CallTree::to_json`]: trace_runtime::tree::CallTree::to_json
 
 pub mod capture;
+pub mod html;
 pub mod json;
 pub mod log;
 pub mod metrics;

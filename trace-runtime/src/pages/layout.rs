@@ -5,9 +5,10 @@
 
 use crate::pages::escape::push_text;
 
-/// The most bytes of one page's body; past it, pages leave out trees and
-/// rows and say so. A page is at most this plus one row and the frame.
-pub(crate) const MAX_PAGE_BYTES: usize = 4 * 1024 * 1024;
+/// The most bytes of one page's body; past it, pages leave out requests
+/// and rows and say how many. A page is at most this plus one row and the
+/// frame (style and links, about 5 KiB).
+pub const MAX_PAGE_BYTES: usize = 4 * 1024 * 1024;
 
 /// The content type of the pages.
 pub(crate) const HTML: &str = "text/html; charset=utf-8";

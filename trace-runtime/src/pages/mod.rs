@@ -36,6 +36,7 @@ mod retention;
 mod ring;
 mod traces;
 
+pub use layout::MAX_PAGE_BYTES;
 pub use retention::{Retention, RetentionError, MAX_KEPT, MAX_KEPT_NODES, MAX_WINDOW, MIN_WINDOW};
 pub use ring::{KeptTree, RecentTrees, MAX_KEPT_NAME};
 
