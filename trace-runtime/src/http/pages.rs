@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
-use axum::response::IntoResponse;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
@@ -31,29 +32,26 @@ pub fn pages_router<S>(recent: Arc<RecentTrees>) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
-    let mut router = Router::new();
-    for &path in pages::PATHS {
-        let recent = Arc::clone(&recent);
-        router = router.route(
-            path,
-            get(move || {
-                let page = pages::route(&recent, path);
-                async move {
-                    page.map(|page| {
-                        (
-                            [
-                                (CONTENT_TYPE, page.content_type),
-                                (CACHE_CONTROL, "no-store"),
-                                (X_CONTENT_TYPE_OPTIONS, "nosniff"),
-                            ],
-                            page.body,
-                        )
-                            .into_response()
-                    })
-                    .unwrap_or_else(|| axum::http::StatusCode::NOT_FOUND.into_response())
-                }
-            }),
-        );
-    }
-    router
+    Router::new().route(
+        "/traces",
+        get(move || {
+            let page = pages::route(&recent, "/traces");
+            async move { respond(page) }
+        }),
+    )
+}
+
+/// A page with its headers, or `404`.
+fn respond(page: Option<pages::Page>) -> Response {
+    page.map_or_else(
+        || StatusCode::NOT_FOUND.into_response(),
+        |page| {
+            let headers = [
+                (CONTENT_TYPE, page.content_type),
+                (CACHE_CONTROL, "no-store"),
+                (X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            ];
+            (headers, page.body).into_response()
+        },
+    )
 }

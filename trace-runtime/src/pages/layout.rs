@@ -36,7 +36,7 @@ pub(crate) fn page(title: &str, current: Current, script: Option<&str>, body: &s
     out.push_str(STYLE);
     out.push_str("</style></head><body><nav><b>trace-runtime</b>");
     // Relative links: the pages work mounted under any prefix.
-    for (page, href, label) in [(Current::Traces, "traces", "traces")] {
+    for &(page, href, label) in LINKS {
         out.push_str("<a href=\"");
         out.push_str(href);
         out.push('"');
@@ -58,6 +58,9 @@ pub(crate) fn page(title: &str, current: Current, script: Option<&str>, body: &s
     out.push_str("</body></html>\n");
     out
 }
+
+/// The links between the pages: which, where, shown as.
+const LINKS: &[(Current, &str, &str)] = &[(Current::Traces, "traces", "traces")];
 
 const STYLE: &str = r"
 :root{--fg:#1d2330;--muted:#6b7385;--line:#e3e6ec;--bg:#f6f7f9;--bar:#7aa2d6;--busy:#2f5f9e;

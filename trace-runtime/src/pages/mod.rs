@@ -80,5 +80,5 @@ pub(crate) fn route(recent: &RecentTrees, path: &str) -> Option<Page> {
 }
 
 /// The paths [`route`] answers, for a `404`'s hint.
-#[cfg_attr(not(any(feature = "serve", feature = "axum")), allow(dead_code))]
+#[cfg_attr(not(feature = "serve"), allow(dead_code))]
 pub(crate) const PATHS: &[&str] = &["/traces"];

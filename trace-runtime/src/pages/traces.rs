@@ -229,27 +229,24 @@ fn push_row(out: &mut String, node: CallNode<'_>, total: u64) {
     out.push_str("</td><td class=\"marks\">");
     push_marks(out, node);
     out.push_str("</td><td class=\"axis\">");
-    match node.start() {
-        Some(start) => {
-            let bar = Bar::new(nanos(start), wall, total);
-            let busy = node.busy().map_or(100_000, |b| share(nanos(b), wall));
-            out.push_str("<div class=\"bar\" style=\"left:");
-            push_milli_percent(out, bar.left);
-            out.push_str(";width:");
-            push_milli_percent(out, bar.width);
-            out.push_str("\" title=\"+");
-            push_duration(out, start);
-            out.push_str(", ");
-            push_duration(out, node.wall());
-            out.push_str("\"><div class=\"busy\" style=\"width:");
-            push_milli_percent(out, busy);
-            out.push_str("\"></div></div>");
-        }
-        None => {
-            let _ = write!(out, "<span class=\"agg\">{} calls, ", node.calls());
-            push_duration(out, node.wall());
-            out.push_str(" in all</span>");
-        }
+    if let Some(start) = node.start() {
+        let bar = Bar::new(nanos(start), wall, total);
+        let busy = node.busy().map_or(100_000, |b| share(nanos(b), wall));
+        out.push_str("<div class=\"bar\" style=\"left:");
+        push_milli_percent(out, bar.left);
+        out.push_str(";width:");
+        push_milli_percent(out, bar.width);
+        out.push_str("\" title=\"+");
+        push_duration(out, start);
+        out.push_str(", ");
+        push_duration(out, node.wall());
+        out.push_str("\"><div class=\"busy\" style=\"width:");
+        push_milli_percent(out, busy);
+        out.push_str("\"></div></div>");
+    } else {
+        let _ = write!(out, "<span class=\"agg\">{} calls, ", node.calls());
+        push_duration(out, node.wall());
+        out.push_str(" in all</span>");
     }
     out.push_str("</td></tr>");
 }
