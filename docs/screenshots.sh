@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Takes the screenshots in this folder from the demo (package trace-demo):
 # runs it with its load generator for a while, then has headless Chromium
-# (Debian package `chromium`) load its pages. `docs/screenshots.sh` from
-# anywhere; `--window-size` and the load's length are the only knobs.
+# (Debian package `chromium`) load its pages: `docs/screenshots.sh` from
+# anywhere, or `docs/screenshots.sh NAME=PATH...` for docs/NAME.png of
+# other pages; LOAD_SECS is how long the load runs first (default 20).
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -23,10 +24,11 @@ for _ in $(seq 1 100); do
 done
 [[ -n "$base" ]] || { cat "$log" >&2; exit 1; }
 sleep "${LOAD_SECS:-20}" # traffic, some of it failing
-pages=("$@")
-((${#pages[@]})) || pages=(traces)
-for page in "${pages[@]}"; do
+# FILE=PATH pairs: docs/FILE.png is the page at PATH.
+shots=("$@")
+((${#shots[@]})) || shots=(traces=traces)
+for shot in "${shots[@]}"; do
     timeout 60 chromium --headless --no-sandbox --disable-gpu --no-first-run \
         --user-data-dir="$profile" --hide-scrollbars \
-        --screenshot="$repo/docs/$page.png" --window-size=1280,900 "$base/$page"
+        --screenshot="$repo/docs/${shot%%=*}.png" --window-size=1280,900 "$base/${shot#*=}"
 done

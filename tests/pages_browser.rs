@@ -10,8 +10,7 @@
 //! is set (CI sets it); then a missing browser fails the test.
 #![warn(clippy::pedantic)]
 
-use std::io::{Read as _, Write as _};
-use std::net::{SocketAddr, TcpStream};
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -23,6 +22,7 @@ use trace_runtime::http::TraceLayer;
 use trace_runtime::pages::Retention;
 use trace_runtime::{in_request, trace, ExporterBuilder};
 use trace_suite::html::trees;
+use trace_suite::raw_http::exchange;
 
 /// How long one Chromium run may take before it is killed.
 const CHROMIUM_TIMEOUT: Duration = Duration::from_secs(90);
@@ -119,22 +119,6 @@ async fn slow() -> &'static str {
     "slow"
 }
 
-/// `GET path` over a fresh connection; the status code.
-fn get_status(addr: SocketAddr, path: &str) -> u16 {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    response[9..12].parse().unwrap()
-}
-
 #[test]
 fn chromium_renders_the_trace_page_with_bars_marks_and_names_as_text() {
     let Some(chromium) = chromium() else {
@@ -173,7 +157,11 @@ fn chromium_renders_the_trace_page_with_bars_marks_and_names_as_text() {
         ("/browser/slow", 200),
         ("/browser/ok", 200),
     ] {
-        assert_eq!(get_status(service, path), status, "{path}");
+        assert_eq!(
+            exchange(service, &format!("GET {path} HTTP/1.1")).0,
+            status,
+            "{path}"
+        );
     }
     in_request(SCRIPT_NAME, browser_render);
     // The trees are delivered as each request's work ends, which for the

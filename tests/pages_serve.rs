@@ -5,8 +5,7 @@
 //! typed error before anything is installed.
 #![warn(clippy::pedantic)]
 
-use std::io::{Read as _, Write as _};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -22,6 +21,7 @@ use trace_runtime::http::{pages_router, TraceLayer};
 use trace_runtime::pages::{RecentTrees, Retention, RetentionError};
 use trace_runtime::{in_request, trace, ExporterBuilder};
 use trace_suite::html::trees;
+use trace_suite::raw_http::exchange;
 
 fn served() -> SocketAddr {
     static ADDR: OnceLock<SocketAddr> = OnceLock::new();
@@ -36,26 +36,8 @@ fn served() -> SocketAddr {
     })
 }
 
-/// Sends `head` (raw, `Connection: close` added) and returns the status
-/// code, the headers (names lower-cased) and the body.
 fn send(head: &str) -> (u16, Vec<String>, String) {
-    let mut stream = TcpStream::connect(served()).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    write!(
-        stream,
-        "{head}\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).unwrap();
-    let response = String::from_utf8(response).expect("UTF-8 answers");
-    let (head, body) = response.split_once("\r\n\r\n").expect("a whole head");
-    let mut lines = head.split("\r\n");
-    let status = lines.next().unwrap()[9..12].parse().unwrap();
-    let headers = lines.map(str::to_ascii_lowercase).collect();
-    (status, headers, body.to_owned())
+    exchange(served(), head)
 }
 
 #[trace]

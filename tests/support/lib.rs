@@ -14,6 +14,7 @@
 //! - [`prometheus`]: bucket and sample values read back from rendered
 //!   Prometheus text.
 //! - [`log`]: a shared buffer for a `fmt` subscriber's output.
+//! - [`raw_http`]: one hand-written HTTP/1.1 exchange, for any request line.
 //! - [`html`]: the trace page's requests and rows read back, with each
 //!   bar's place, from the server's HTML or a browser's DOM.
 //! - [`json`]: a minimal JSON reader, to parse [`CallTree::to_json`] output
@@ -28,6 +29,7 @@ pub mod log;
 pub mod metrics;
 pub mod normalise;
 pub mod prometheus;
+pub mod raw_http;
 pub mod recorder;
 pub mod snapshot;
 

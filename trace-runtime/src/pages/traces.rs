@@ -15,6 +15,7 @@ use crate::outcome::Outcome;
 use crate::pages::escape::push_text;
 use crate::pages::layout::{self, Current, MAX_PAGE_BYTES};
 use crate::pages::ring::{KeptTree, RecentTrees};
+use crate::tree::json::outcome as outcome_class;
 use crate::tree::render::push_duration;
 use crate::tree::CallNode;
 
@@ -38,10 +39,12 @@ pub(crate) fn page(recent: &RecentTrees) -> String {
     push_window(&mut body, retention.window_kept());
     let _ = write!(
         body,
-        " (at most {}), the failed whenever they happened (the last {}); at most {} calls of each.</p>",
+        " (at most {}), the failed whenever they happened (the last {}); at most {} calls of each. \
+         <a href=\"#failed\">Failed requests: {}</a></p>",
         retention.slowest_kept(),
         retention.failed_kept(),
-        retention.max_nodes_kept()
+        retention.max_nodes_kept(),
+        failed.len(),
     );
     body.push_str(LEGEND);
     for (id, title, trees, empty) in [
@@ -274,16 +277,6 @@ fn push_marks(out: &mut String, node: CallNode<'_>) {
     }
 }
 
-fn outcome_class(outcome: Option<Outcome>) -> &'static str {
-    match outcome {
-        Some(Outcome::Ok) => "ok",
-        Some(Outcome::Error) => "err",
-        Some(Outcome::Panic) => "panic",
-        Some(Outcome::Cancelled) => "cancelled",
-        None => "unfinished",
-    }
-}
-
 fn nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
@@ -326,7 +319,69 @@ fn push_milli_percent(out: &mut String, milli: u64) {
 
 #[cfg(test)]
 mod tests {
-    use super::{push_milli_percent, share, Bar};
+    use std::borrow::Cow;
+
+    use super::{push_milli_percent, push_row, share, Bar};
+    use crate::outcome::Outcome;
+    use crate::tree::{CallTree, NodeData, RootInfo, RootName, NO_TIME};
+
+    /// A root of 10 ms holding one aggregate of 5 calls, 2 of them failed.
+    fn with_aggregate() -> CallTree {
+        let node = |depth, subtree, aggregate: bool| NodeData {
+            name: "fold",
+            module: "m",
+            depth,
+            subtree,
+            start_ticks: if aggregate { NO_TIME } else { 0 },
+            wall_nanos: if aggregate { 4_000_000 } else { 10_000_000 },
+            own_nanos: 0,
+            busy_nanos: NO_TIME,
+            outcome: Some(Outcome::Ok),
+            slow: false,
+            aggregate,
+            calls: if aggregate { 5 } else { 1 },
+            failures: if aggregate { 2 } else { 0 },
+        };
+        let root = RootInfo {
+            name: RootName::Text(Cow::Borrowed("r")),
+            ..RootInfo::default()
+        };
+        CallTree::from_parts(root, vec![node(0, 2, false), node(1, 1, true)], 0)
+    }
+
+    #[test]
+    fn an_aggregate_row_has_its_count_and_total_and_no_bar() {
+        let tree = with_aggregate();
+        let aggregate = tree.iter().nth(1).unwrap();
+        let mut row = String::new();
+        push_row(&mut row, aggregate, 10_000_000);
+        assert!(
+            row.starts_with(
+                "<tr class=\"call ok sync aggregate\" data-depth=\"1\" data-wall-ns=\"4000000\">"
+            ),
+            "{row}"
+        );
+        assert!(row.contains("<span class=\"mark agg\">×5</span>"), "{row}");
+        assert!(
+            row.contains("<span class=\"mark err\">err ×2</span>"),
+            "{row}"
+        );
+        assert!(
+            row.contains("<span class=\"agg\">5 calls, 4.00ms in all</span>"),
+            "{row}"
+        );
+        assert!(!row.contains("class=\"bar\""), "{row}");
+        let mut root = String::new();
+        push_row(&mut root, tree.root(), 10_000_000);
+        assert!(
+            root.contains("style=\"left:0.000%;width:100.000%\""),
+            "{root}"
+        );
+        assert!(
+            root.contains("<div class=\"busy\" style=\"width:100.000%\">"),
+            "{root}"
+        );
+    }
 
     #[test]
     fn bars_are_start_and_wall_over_the_root_wall() {

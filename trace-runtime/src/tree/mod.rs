@@ -9,7 +9,7 @@
 
 mod config;
 pub(crate) mod holders;
-mod json;
+pub(crate) mod json;
 pub(crate) mod live;
 pub(crate) mod render;
 pub(crate) mod sink;
