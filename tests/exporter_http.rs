@@ -10,14 +10,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use axum::extract::Path;
 use axum::routing::get;
 use axum::Router;
-use http_body_util::{BodyExt as _, Empty};
-use hyper::body::Bytes;
-use hyper::Request;
-use hyper_util::rt::TokioIo;
-use tokio::net::{TcpListener, TcpStream};
 use trace_runtime::http::{metrics_route, TraceLayer};
 use trace_runtime::{trace, ExporterBuilder};
-use trace_suite::prometheus;
+use trace_suite::{http, prometheus};
 
 static RENDERS: AtomicU64 = AtomicU64::new(0);
 
@@ -37,27 +32,8 @@ async fn room(Path(id): Path<u32>) -> Result<String, axum::http::StatusCode> {
 }
 
 async fn get_text(addr: SocketAddr, path: &str) -> (u16, Option<String>, String) {
-    let stream = TcpStream::connect(addr).await.unwrap();
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .unwrap();
-    tokio::spawn(connection);
-    let request = Request::get(path)
-        .header("host", addr.to_string())
-        .body(Empty::<Bytes>::new())
-        .unwrap();
-    let response = sender.send_request(request).await.unwrap();
-    let status = response.status().as_u16();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_owned());
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        content_type,
-        String::from_utf8(body.to_vec()).unwrap(),
-    )
+    let response = http::request(addr, "GET", path, &[]).await.unwrap();
+    (response.status, response.content_type, response.body)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -77,9 +53,7 @@ async fn one_router_serves_traced_requests_and_their_metrics() {
         .route("/rooms/{id}", get(room))
         .layer(TraceLayer::new())
         .route("/metrics", metrics_route(exporter.clone()));
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let addr = http::serve(app).await;
 
     for path in ["/rooms/1", "/rooms/1", "/rooms/2"] {
         get_text(addr, path).await;

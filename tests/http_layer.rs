@@ -15,16 +15,17 @@ use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
-use http_body_util::{BodyExt as _, Empty};
+use http_body_util::Empty;
 use hyper::body::Bytes;
 use hyper::Request;
 use hyper_util::rt::TokioIo;
 use insta::assert_snapshot;
 use metrics_util::debugging::{DebuggingRecorder, Snapshotter};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use trace_runtime::context::TraceParent;
 use trace_runtime::http::TraceLayer;
 use trace_runtime::instrument_all;
+use trace_suite::http::{send, serve};
 use trace_suite::snapshot::Snapshot;
 use trace_suite::{capture_trees, one_tree, render_normalised, take_trees};
 
@@ -93,39 +94,6 @@ fn app(prefix: &str, layer: TraceLayer) -> Router {
         .route(&format!("{prefix}/slow"), get(slow))
         .route("/metrics", get(|| async { "# nothing here\n" }))
         .layer(layer)
-}
-
-async fn serve(app: Router) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    addr
-}
-
-/// Sends one request on a fresh connection; the status, or `None` if the
-/// connection failed (a panicking handler closes it).
-async fn send(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)]) -> Option<u16> {
-    let stream = TcpStream::connect(addr).await.unwrap();
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .unwrap();
-    let connection = tokio::spawn(connection);
-    let mut request = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("host", addr.to_string());
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let response = sender
-        .send_request(request.body(Empty::<Bytes>::new()).unwrap())
-        .await
-        .ok()?;
-    let status = response.status().as_u16();
-    response.into_body().collect().await.ok()?;
-    drop(sender);
-    let _ = connection.await;
-    Some(status)
 }
 
 /// Sends a request and hangs up before the response.

@@ -59,7 +59,7 @@ fn check(peer: Peer, metrics: &str, requests: u64) {
 /// contender's collector and draining the recorder's histogram samples.
 /// Panics when the contender's check fails.
 pub fn measure(peer: Peer, variant: Variant, window: Duration, sites: bool) -> [f64; 2] {
-    let exporter = recorder::install();
+    let exporter = recorder::install(peer.keeps_stats());
     peer.setup();
     let request = if sites {
         peer.sites_request(variant)
@@ -94,7 +94,7 @@ pub fn measure(peer: Peer, variant: Variant, window: Duration, sites: bool) -> [
 /// Growth of the resident set and of its peak, in bytes, over
 /// [`MEMORY_CALLS`] traced calls (sync) with nobody scraping or flushing.
 pub fn memory(peer: Peer) -> [f64; 2] {
-    let exporter = recorder::install();
+    let exporter = recorder::install(peer.keeps_stats());
     peer.setup();
     let request = peer.request(Variant::Sync);
     for i in 0..1_000 {
@@ -122,7 +122,7 @@ pub fn memory(peer: Peer) -> [f64; 2] {
 /// over the longest thread's wall time: 2.0 when two threads really ran side
 /// by side the whole time, less when other processes took a core).
 pub fn contention(peer: Peer, threads: usize, window: Duration) -> [f64; 3] {
-    let exporter = recorder::install();
+    let exporter = recorder::install(peer.keeps_stats());
     peer.setup();
     let request = peer.request(Variant::Sync);
     let (rate, warm_up) = calibrate(request, window / 3);

@@ -5,7 +5,7 @@
 //! `hot_path-<hash> [logged|full|metrics|off|bare] [requests] [sync|async]`:
 //! `logged` is the default path (trees rendered and logged by a fmt
 //! subscriber to a counting sink), `full` trees built and delivered to a
-//! sink, not rendered; `bare`
+//! sink, not rendered; `stats` the same with live statistics on; `bare`
 //! runs the same functions without the attribute, the baseline the other
 //! modes' counts are compared with. Under `cargo bench` it runs 20 000 sync
 //! requests in full mode.
@@ -36,10 +36,11 @@ fn main() {
     let (mode, bare) = match arg(0, "full") {
         "logged" => (ours::Mode::Logged, false),
         "full" => (ours::Mode::Built, false),
+        "stats" => (ours::Mode::BuiltStats, false),
         "metrics" => (ours::Mode::MetricsOnly, false),
         "off" => (ours::Mode::Off, false),
         "bare" => (ours::Mode::Off, true),
-        other => panic!("unknown mode {other}: logged, full, metrics, off or bare"),
+        other => panic!("unknown mode {other}: logged, full, stats, metrics, off or bare"),
     };
     let requests: u64 = arg(1, "20000").parse().expect("a request count");
     let request: fn(u64) -> u64 = match (arg(2, "sync"), bare) {
@@ -49,7 +50,7 @@ fn main() {
         ("async", true) => |x| exec::block_on(none::root_async(x)),
         (other, _) => panic!("unknown variant {other}: sync or async"),
     };
-    let exporter = recorder::install();
+    let exporter = recorder::install(mode.stats());
     ours::setup(mode);
     for i in 0..100 {
         black_box(request(black_box(i)));

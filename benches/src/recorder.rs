@@ -8,9 +8,16 @@
 
 use trace_runtime::{exporter::Exporter, ExporterBuilder};
 
-/// Installs the recorder as the global one.
-pub fn install() -> Exporter {
-    ExporterBuilder::new()
+/// Installs the recorder as the global one, keeping live statistics (over
+/// a 60 s window) if `stats`.
+pub fn install(stats: bool) -> Exporter {
+    let builder = ExporterBuilder::new();
+    let builder = if stats {
+        builder.stats(std::time::Duration::from_secs(60))
+    } else {
+        builder
+    };
+    builder
         .install()
         .expect("the only recorder of this process")
 }

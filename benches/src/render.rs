@@ -99,7 +99,7 @@ fn run(shape: fn(u64) -> u64, nodes: u64, window: Duration) -> [f64; 2] {
 /// Render nanoseconds per node and bytes per node of the chain, of the
 /// half chain, then of the workload tree, each for a third of `window`.
 pub fn measure(window: Duration) -> [f64; 6] {
-    let _exporter = recorder::install();
+    let _exporter = recorder::install(false);
     TreeConfig::current().log(false).apply();
     trace_runtime::tree::add_sink(render_sink);
     let [chain_ns, chain_bytes] = run(chain, CHAIN_NODES, window / 3);

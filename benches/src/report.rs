@@ -353,6 +353,7 @@ fn overhead_goals(results: &Overheads) {
     let get = |peer| find(&results.peers, peer).unwrap_or([Overhead::default(); 2]);
     let logged = get(Peer::OursLogged);
     let built = get(Peer::OursBuilt);
+    let stats = get(Peer::OursStats);
     let metrics_only = get(Peer::OursMetrics);
     let off = get(Peer::OursOff);
     for (v, name) in ["sync", "async"].iter().enumerate() {
@@ -391,6 +392,13 @@ fn overhead_goals(results: &Overheads) {
                 Peer::Autometrics,
                 0.0667,
                 "autometrics",
+            ),
+            (
+                stats,
+                "trees built + live stats",
+                Peer::OursBuilt,
+                1.1,
+                "trees built",
             ),
             (
                 metrics_only,

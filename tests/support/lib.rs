@@ -13,6 +13,7 @@
 //!   as sample lines, counts per result, gauges and histogram samples.
 //! - [`prometheus`]: bucket and sample values read back from rendered
 //!   Prometheus text.
+//! - [`http`]: a real axum server on 127.0.0.1 and a hyper client.
 //! - [`log`]: a shared buffer for a `fmt` subscriber's output.
 //! - [`raw_http`]: one hand-written HTTP/1.1 exchange, for any request line.
 //! - [`html`]: the trace page's requests and rows read back, with each
@@ -24,6 +25,7 @@
 
 pub mod capture;
 pub mod html;
+pub mod http;
 pub mod json;
 pub mod log;
 pub mod metrics;

@@ -20,6 +20,8 @@ mod outcome;
 #[cfg(feature = "pages")]
 pub mod pages;
 mod segments;
+#[cfg(feature = "stats")]
+pub mod stats;
 mod sync;
 mod traceparent;
 pub mod tree;

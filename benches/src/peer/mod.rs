@@ -42,6 +42,9 @@ pub enum Peer {
     /// This project: metrics + tree + context, trees delivered to a sink,
     /// not rendered.
     OursBuilt,
+    /// [`Peer::OursBuilt`] with live statistics on
+    /// (`ExporterBuilder::stats`).
+    OursStats,
     /// This project with trees switched off.
     OursMetrics,
     /// This project switched off at run time.
@@ -76,7 +79,7 @@ impl Variant {
 
 impl Peer {
     /// Every contender, baseline first, in table order.
-    pub const ALL: [Peer; 12] = [
+    pub const ALL: [Peer; 13] = [
         Peer::None,
         Peer::OursLogged,
         Peer::Tracing,
@@ -87,6 +90,7 @@ impl Peer {
         Peer::HandWritten,
         Peer::FastraceNoRoot,
         Peer::OursBuilt,
+        Peer::OursStats,
         Peer::OursMetrics,
         Peer::OursOff,
     ];
@@ -104,6 +108,7 @@ impl Peer {
             Peer::HandWritten => "hand-written",
             Peer::OursLogged => "ours-logged",
             Peer::OursBuilt => "ours-built",
+            Peer::OursStats => "ours-stats",
             Peer::OursMetrics => "ours-metrics",
             Peer::OursOff => "ours-off",
         }
@@ -134,6 +139,10 @@ impl Peer {
             Peer::OursBuilt => {
                 "trace-runtime #[trace], trees built, not rendered (to a sink taking the data)"
             }
+            Peer::OursStats => {
+                "trace-runtime #[trace], trees built, not rendered, + live stats \
+                 (ExporterBuilder::stats)"
+            }
             Peer::OursMetrics => "trace-runtime #[trace], trees off (metrics only)",
             Peer::OursOff => "trace-runtime #[trace], set_enabled(false)",
         }
@@ -148,6 +157,7 @@ impl Peer {
             Peer::FastraceRoot | Peer::FastraceNoRoot => fastrace_trace::setup(),
             Peer::OursLogged => ours::setup(ours::Mode::Logged),
             Peer::OursBuilt => ours::setup(ours::Mode::Built),
+            Peer::OursStats => ours::setup(ours::Mode::BuiltStats),
             Peer::OursMetrics => ours::setup(ours::Mode::MetricsOnly),
             Peer::OursOff => ours::setup(ours::Mode::Off),
             Peer::None | Peer::Autometrics | Peer::Metered | Peer::HandWritten => {}
@@ -165,9 +175,11 @@ impl Peer {
                 Peer::Autometrics => autometrics_fn::root,
                 Peer::Metered => metered_impl::request_sync,
                 Peer::HandWritten => hand_written::root,
-                Peer::OursLogged | Peer::OursBuilt | Peer::OursMetrics | Peer::OursOff => {
-                    ours::root
-                }
+                Peer::OursLogged
+                | Peer::OursBuilt
+                | Peer::OursStats
+                | Peer::OursMetrics
+                | Peer::OursOff => ours::root,
             },
             Variant::Async => match self {
                 Peer::None => |x| block_on(none::root_async(x)),
@@ -179,11 +191,19 @@ impl Peer {
                 Peer::Autometrics => |x| block_on(autometrics_fn::root_async(x)),
                 Peer::Metered => metered_impl::request_async,
                 Peer::HandWritten => |x| block_on(hand_written::root_async(x)),
-                Peer::OursLogged | Peer::OursBuilt | Peer::OursMetrics | Peer::OursOff => {
-                    |x| block_on(ours::root_async(x))
-                }
+                Peer::OursLogged
+                | Peer::OursBuilt
+                | Peer::OursStats
+                | Peer::OursMetrics
+                | Peer::OursOff => |x| block_on(ours::root_async(x)),
             },
         }
+    }
+
+    /// Whether the process's exporter keeps live statistics for this
+    /// contender.
+    pub fn keeps_stats(self) -> bool {
+        self.ours_mode().is_some_and(ours::Mode::stats)
     }
 
     /// The mode of this project's rows.
@@ -191,6 +211,7 @@ impl Peer {
         match self {
             Peer::OursLogged => Some(ours::Mode::Logged),
             Peer::OursBuilt => Some(ours::Mode::Built),
+            Peer::OursStats => Some(ours::Mode::BuiltStats),
             Peer::OursMetrics => Some(ours::Mode::MetricsOnly),
             Peer::OursOff => Some(ours::Mode::Off),
             _ => None,
@@ -206,9 +227,11 @@ impl Peer {
                 sites::hand_written::request,
                 sites::hand_written::request_async,
             ),
-            Peer::OursLogged | Peer::OursBuilt | Peer::OursMetrics | Peer::OursOff => {
-                (sites::ours::request, sites::ours::request_async)
-            }
+            Peer::OursLogged
+            | Peer::OursBuilt
+            | Peer::OursStats
+            | Peer::OursMetrics
+            | Peer::OursOff => (sites::ours::request, sites::ours::request_async),
             _ => return None,
         };
         Some(match variant {

@@ -23,10 +23,20 @@ pub enum Mode {
     /// Trees built and delivered to a sink that takes the data, not
     /// rendered or logged.
     Built,
+    /// [`Mode::Built`], with live statistics on (set when the recorder is
+    /// installed, see [`Mode::stats`]).
+    BuiltStats,
     /// Trees switched off: metrics (with caller labels) only.
     MetricsOnly,
     /// Instrumentation switched off at run time.
     Off,
+}
+
+impl Mode {
+    /// Whether the exporter keeps live statistics.
+    pub fn stats(self) -> bool {
+        self == Mode::BuiltStats
+    }
 }
 
 /// Trees the sink of [`Mode::Built`] (and of the other modes but
@@ -51,7 +61,7 @@ pub fn setup(mode: Mode) {
         DELIVERED.fetch_add(1, Ordering::Relaxed);
     });
     match mode {
-        Mode::Logged | Mode::Built => {}
+        Mode::Logged | Mode::Built | Mode::BuiltStats => {}
         Mode::MetricsOnly => TreeConfig::current().collect(false).apply(),
         Mode::Off => trace_runtime::set_enabled(false),
     }
@@ -77,6 +87,13 @@ pub fn check(mode: Mode, metrics: &str, requests: u64, calls: u64) -> Result<(),
             check::wrote("the fmt subscriber", requests, calls)
         }
         Mode::Built => check::expect_count("trees delivered", delivered, requests),
+        Mode::BuiltStats => {
+            check::expect_count("trees delivered", delivered, requests)?;
+            let stats = trace_runtime::stats::snapshot();
+            let counted: u64 = stats.functions.iter().map(|f| f.lifetime.count).sum();
+            #[allow(clippy::cast_precision_loss)]
+            check::expect_count("calls in the live stats", counted as f64, calls)
+        }
         Mode::MetricsOnly | Mode::Off => check::expect_count("trees delivered", delivered, 0),
     }
 }

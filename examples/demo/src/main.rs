@@ -69,6 +69,7 @@ async fn run() -> Result<(), Box<dyn Error>> {
         .listen(&options.metrics_addr)
         .process_metrics()
         .runtime_metrics(tokio::runtime::Handle::current())
+        .stats(std::time::Duration::from_secs(60))
         .trace_pages(Retention::default())
         .serve()?;
     let listener = tokio::net::TcpListener::bind(&options.listen)

@@ -71,6 +71,9 @@ pub struct ExporterBuilder {
     /// What the trace page keeps, when it is on.
     #[cfg(feature = "pages")]
     pages: Option<Retention>,
+    /// The recent window of the live statistics, when they are on.
+    #[cfg(feature = "stats")]
+    stats: Option<Duration>,
 }
 
 /// Functions run before each render.
@@ -171,6 +174,8 @@ impl ExporterBuilder {
             runtime: None,
             #[cfg(feature = "pages")]
             pages: None,
+            #[cfg(feature = "stats")]
+            stats: None,
         }
     }
 
@@ -382,6 +387,29 @@ impl ExporterBuilder {
         self
     }
 
+    /// Keeps live statistics per traced function and HTTP route, over the
+    /// process's lifetime and over the last `window`, for
+    /// [`stats::snapshot`](crate::stats::snapshot) (cargo feature `stats`).
+    /// Each call then writes three more per-thread cells (see
+    /// [`stats`](crate::stats) for what they cost); off unless called.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let exporter = trace_runtime::ExporterBuilder::new()
+    ///     .stats(Duration::from_secs(60))
+    ///     .install()?;
+    /// # Ok::<(), trace_runtime::exporter::ExportError>(())
+    /// ```
+    ///
+    /// Building fails with [`ExportError::StatsWindowTooShort`] for a
+    /// window under [`stats::MIN_WINDOW`](crate::stats::MIN_WINDOW).
+    #[cfg(feature = "stats")]
+    #[must_use]
+    pub fn stats(mut self, window: Duration) -> Self {
+        self.stats = Some(window);
+        self
+    }
+
     /// How often samples of histograms recorded through the `metrics` facade
     /// are folded into buckets when nobody scrapes, which bounds their memory
     /// (default [`DEFAULT_UPKEEP`], at least 10 ms). Traced calls' own
@@ -475,6 +503,10 @@ impl ExporterBuilder {
     }
 
     fn validate(&self) -> Result<PrometheusBuilder, ExportError> {
+        #[cfg(feature = "stats")]
+        if let Some(window) = self.stats.filter(|w| *w < crate::stats::MIN_WINDOW) {
+            return Err(ExportError::StatsWindowTooShort { window });
+        }
         check_bounds(&self.buckets).map_err(|bound| match bound {
             None => ExportError::EmptyBuckets,
             Some((index, value)) => ExportError::InvalidBucket { index, value },
@@ -579,6 +611,10 @@ impl ExporterBuilder {
         handles::install_published(|| {
             metrics::set_global_recorder(recorder)
                 .map_err(|_| ExportError::RecorderAlreadyInstalled)?;
+            #[cfg(feature = "stats")]
+            if let Some(window) = self.stats {
+                crate::stats::enable(window).map_err(ExportError::Thread)?;
+            }
             histogram::configure(&self.buckets);
             handles::set_global_labels(self.global_labels());
             if let Some(name) = &self.service_name {

@@ -59,6 +59,13 @@ pub enum ExportError {
         /// Its latency target, in seconds.
         threshold: f64,
     },
+    /// The [statistics](crate::ExporterBuilder::stats) window is shorter
+    /// than [`MIN_WINDOW`](crate::stats::MIN_WINDOW).
+    #[cfg(feature = "stats")]
+    StatsWindowTooShort {
+        /// The window as given.
+        window: std::time::Duration,
+    },
     /// A [global label](crate::ExporterBuilder::global_label) name is not a
     /// Prometheus label name.
     InvalidLabelName {
@@ -122,6 +129,12 @@ impl fmt::Display for ExportError {
             ExportError::ObjectiveNotABucket { objective, threshold } => write!(
                 f,
                 "objective {objective:?} has a latency target of {threshold} s, which is not one of the histogram buckets: add {threshold} to `.buckets(...)`"
+            ),
+            #[cfg(feature = "stats")]
+            ExportError::StatsWindowTooShort { window } => write!(
+                f,
+                "the statistics window of {window:?} is too short: use at least {:?}, e.g. `.stats(Duration::from_secs(60))`",
+                crate::stats::MIN_WINDOW
             ),
             ExportError::InvalidLabelName { name } => write!(
                 f,

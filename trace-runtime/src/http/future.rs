@@ -68,17 +68,18 @@ impl<B, E> Kind<Result<Response<B>, E>> for HttpRoot {
 
     fn outcome(&mut self, output: &Result<Response<B>, E>, call: &ActiveCall) -> Outcome {
         let Ok(response) = output else {
-            self.metrics.finish(FAILED_STATUS);
+            self.metrics.finish(FAILED_STATUS, Outcome::Error);
             return Outcome::Error;
         };
         let status = response.status().as_u16();
         call.set_status(status);
-        self.metrics.finish(status);
-        if (self.failure)(status) {
+        let outcome = if (self.failure)(status) {
             Outcome::Error
         } else {
             Outcome::Ok
-        }
+        };
+        self.metrics.finish(status, outcome);
+        outcome
     }
 }
 
@@ -119,7 +120,11 @@ struct Unwinding<'a> {
 impl Drop for Unwinding<'_> {
     fn drop(&mut self) {
         if !self.returned {
-            self.request.call.kind_mut().metrics.finish(FAILED_STATUS);
+            self.request
+                .call
+                .kind_mut()
+                .metrics
+                .finish(FAILED_STATUS, Outcome::Panic);
         }
     }
 }

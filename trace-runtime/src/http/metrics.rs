@@ -16,6 +16,7 @@ use crate::http::labels::{CANCELLED_STATUS, METHODS};
 use crate::metrics::labels::METADATA;
 use crate::metrics::recorder::{self, RecorderId};
 use crate::metrics::{names, service};
+use crate::outcome::Outcome;
 
 /// A recorder owned by a layer.
 pub(crate) type SharedRecorder = Arc<dyn Recorder + Send + Sync>;
@@ -63,6 +64,9 @@ pub(crate) struct RouteHandles {
     /// codes `http` accepts).
     common: [OnceLock<Counter>; COMMON.len()],
     requests: RwLock<Vec<(u16, Counter)>>,
+    /// The route's live statistics, when they are on.
+    #[cfg(feature = "stats")]
+    stats: Option<&'static crate::stats::series::Series>,
 }
 
 impl RouteHandles {
@@ -80,10 +84,13 @@ impl RouteHandles {
                 r.register_histogram(&duration_key, &METADATA),
             )
         });
+        let name: Arc<str> = format!("{} {route}", METHODS[method]).into();
         RouteHandles {
             target: target.clone(),
             recorder,
-            name: format!("{} {route}", METHODS[method]).into(),
+            #[cfg(feature = "stats")]
+            stats: crate::stats::route(&name),
+            name,
             labels,
             in_flight,
             duration,
@@ -259,12 +266,19 @@ impl RequestMetrics {
     }
 
     /// Counts the request with `status` and its duration until now; only
-    /// the first call counts.
-    pub(crate) fn finish(&mut self, status: u16) {
+    /// the first call counts. `outcome` is the request's for the live
+    /// statistics (the counters label by status).
+    pub(crate) fn finish(&mut self, status: u16, outcome: Outcome) {
         if std::mem::replace(&mut self.done, true) {
             return;
         }
         let nanos = Instant::now().nanos_since(self.start);
+        #[cfg(feature = "stats")]
+        if let Some(stats) = self.handles.stats {
+            stats.record(nanos, crate::metrics::labels::result_index(outcome));
+        }
+        #[cfg(not(feature = "stats"))]
+        let _ = outcome;
         #[allow(clippy::cast_precision_loss)] // exact below 2^53 ns (104 days)
         self.handles.duration.record(nanos as f64 / 1e9);
         self.handles.count(status);
@@ -274,6 +288,6 @@ impl RequestMetrics {
 
 impl Drop for RequestMetrics {
     fn drop(&mut self) {
-        self.finish(CANCELLED_STATUS);
+        self.finish(CANCELLED_STATUS, Outcome::Cancelled);
     }
 }

@@ -17,6 +17,8 @@ use metrics_exporter_prometheus::formatting::sanitize_label_value;
 use crate::metrics::histogram::{self, DurationCells};
 use crate::metrics::labels::{self, Caller, METADATA, RESULTS};
 use crate::metrics::leaked_list::LeakedList;
+#[cfg(feature = "stats")]
+use crate::metrics::leaked_list::LeakedRef;
 use crate::metrics::recorder::{self, RecorderId};
 use crate::metrics::striped::{self, CellId};
 use crate::objective::Objective;
@@ -43,6 +45,10 @@ struct PublishedCells {
     duration: DurationCells,
     /// `function="…",module="…",service_name="…"`, escaped.
     label_text: String,
+    /// The live statistics, when they are on: set once the site is
+    /// registered, as they read its counts.
+    #[cfg(feature = "stats")]
+    stats: LeakedRef<crate::stats::series::Series>,
 }
 
 /// The recorder whose sites count calls in per-thread cells that [`publish`]
@@ -134,6 +140,8 @@ impl SiteMetrics {
                 in_flight: CellId::allocate(1),
                 duration,
                 label_text: label_text(&labels::duration_labels(&labels, objective)),
+                #[cfg(feature = "stats")]
+                stats: LeakedRef::new(),
             });
         let registered = recorder::with_recorder_of(recorder, |r| SiteMetrics {
             recorder,
@@ -150,7 +158,14 @@ impl SiteMetrics {
             labels,
             objective,
         })?;
-        Some(ALL_SITES.push(registered))
+        let site = ALL_SITES.push(registered);
+        #[cfg(feature = "stats")]
+        if let Some(cells) = &site.published {
+            if let Some(series) = crate::stats::function(site) {
+                cells.stats.store(series);
+            }
+        }
+        Some(site)
     }
 
     /// Counts a call as started.
@@ -175,6 +190,10 @@ impl SiteMetrics {
                 (bucket, 1),
                 (sum, wall_nanos),
             ]);
+            #[cfg(feature = "stats")]
+            if let Some(stats) = cells.stats.load() {
+                striped::add(stats.bucket(wall_nanos), 1);
+            }
         } else {
             // Exact below 2^53 ns (104 days).
             #[allow(clippy::cast_precision_loss)]
@@ -182,6 +201,31 @@ impl SiteMetrics {
             edge.calls[index].increment(1);
             self.concurrent.decrement(1.0);
         }
+    }
+
+    /// The `function` and `module` labels.
+    #[cfg(feature = "stats")]
+    pub(crate) fn function_and_module(&self) -> (&str, &str) {
+        (self.labels[0].value(), self.labels[1].value())
+    }
+
+    /// Calls ended so far by outcome (ok, error, cancelled) over all
+    /// callers, and the sum of their durations in nanoseconds, from the
+    /// per-thread cells (zeros for a site without them).
+    #[cfg(feature = "stats")]
+    pub(crate) fn totals(&self) -> ([u64; 3], u64) {
+        let Some(cells) = &self.published else {
+            return ([0; 3], 0);
+        };
+        let mut outcomes = [0_u64; 3];
+        for edge in self.edges.iter() {
+            if let Some(calls) = edge.cells {
+                for (total, cell) in outcomes.iter_mut().zip(calls) {
+                    *total = total.wrapping_add(striped::sum(cell));
+                }
+            }
+        }
+        (outcomes, striped::sum(cells.duration.sum_cell()))
     }
 
     fn publish(&self, cells: &PublishedCells) {
@@ -347,6 +391,8 @@ mod tests {
     use crate::metrics::histogram::{self, DurationCells};
     use crate::metrics::labels::{self, METADATA};
     use crate::metrics::leaked_list::LeakedList;
+    #[cfg(feature = "stats")]
+    use crate::metrics::leaked_list::LeakedRef;
     use crate::metrics::recorder;
     use crate::metrics::striped::{self, CellId};
 
@@ -372,6 +418,8 @@ mod tests {
             in_flight: CellId::allocate(1),
             duration: DurationCells::allocate().expect("bounds are configured"),
             label_text: String::new(),
+            #[cfg(feature = "stats")]
+            stats: LeakedRef::new(),
         };
         let in_flight = cells.in_flight;
         let site = SiteMetrics {

@@ -91,6 +91,12 @@ impl DurationCells {
         (bucket, self.sum)
     }
 
+    /// The cell summing wall times, in nanoseconds.
+    #[cfg(feature = "stats")]
+    pub(crate) fn sum_cell(&self) -> CellId {
+        self.sum
+    }
+
     /// Appends this series' `_bucket`, `_sum` and `_count` lines; `labels`
     /// is the rendered label list without braces.
     fn render(&self, labels: &str, out: &mut String) {

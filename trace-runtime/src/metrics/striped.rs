@@ -196,6 +196,23 @@ pub(crate) fn sum(id: CellId) -> u64 {
     })
 }
 
+/// The sums of the `len` cells from `first` on, over all threads, live and
+/// exited, appended to `out` (one lock for all of them).
+#[cfg_attr(not(feature = "stats"), allow(dead_code))]
+pub(crate) fn sum_range(first: CellId, len: u32, out: &mut Vec<u64>) {
+    with_registry(|registry| {
+        out.extend((0..len).map(|offset| {
+            let id = first.offset(offset);
+            registry
+                .live
+                .iter()
+                .fold(registry.retired.get(id), |acc, b| {
+                    acc.wrapping_add(b.get(id))
+                })
+        }));
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::{add, sum, CellId};
