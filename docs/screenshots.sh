@@ -26,7 +26,7 @@ done
 sleep "${LOAD_SECS:-20}" # traffic, some of it failing
 # FILE=PATH pairs: docs/FILE.png is the page at PATH.
 shots=("$@")
-((${#shots[@]})) || shots=(traces=traces)
+((${#shots[@]})) || shots=(traces=traces stats=stats)
 for shot in "${shots[@]}"; do
     timeout 60 chromium --headless --no-sandbox --disable-gpu --no-first-run \
         --user-data-dir="$profile" --hide-scrollbars \

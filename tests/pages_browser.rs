@@ -1,16 +1,18 @@
-//! The trace page in a real browser: headless Chromium (Debian package
-//! `chromium`) loads `/traces` from `ExporterBuilder::serve()` on
+//! The pages in a real browser: headless Chromium (Debian package
+//! `chromium`) loads `/traces` and `/stats` from `ExporterBuilder::serve()` on
 //! 127.0.0.1 while an axum service behind `TraceLayer` has had traffic (a
 //! good request, a 500, a slow one) and a request named like a script tag
 //! has run; the DOM it built is checked: request elements with rows and
 //! bars, the 500 listed as failed with its status, and the script-like
-//! name as text, with no element injected.
+//! name as text, with no element injected; then `/stats`, sorted by name
+//! by its own script, with each function's and route's counts.
 //!
 //! Skipped when `chromium` is not on the `PATH`, unless `REQUIRE_CHROMIUM`
 //! is set (CI sets it); then a missing browser fails the test.
 #![warn(clippy::pedantic)]
 
 use std::io::Read as _;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -101,7 +103,11 @@ async fn browser_lookup(fail: bool) -> Result<(), &'static str> {
 #[trace(slow = "5ms")]
 fn browser_render() {
     std::thread::sleep(Duration::from_millis(8));
+    browser_markup();
 }
+
+#[trace(name = "<script>alert(2)</script>")]
+fn browser_markup() {}
 
 async fn ok() -> &'static str {
     let _ = browser_lookup(false).await;
@@ -120,7 +126,7 @@ async fn slow() -> &'static str {
 }
 
 #[test]
-fn chromium_renders_the_trace_page_with_bars_marks_and_names_as_text() {
+fn chromium_renders_the_trace_and_stats_pages() {
     let Some(chromium) = chromium() else {
         assert!(
             std::env::var_os("REQUIRE_CHROMIUM").is_none(),
@@ -132,6 +138,7 @@ fn chromium_renders_the_trace_page_with_bars_marks_and_names_as_text() {
     let exporter = ExporterBuilder::new()
         .listen("127.0.0.1:0")
         .trace_pages(Retention::default().slowest(10).failed(10))
+        .stats(Duration::from_secs(30))
         .serve()
         .unwrap();
     let pages = exporter.local_addr().unwrap();
@@ -220,5 +227,78 @@ fn chromium_renders_the_trace_page_with_bars_marks_and_names_as_text() {
     run_chromium(&chromium, &[&screenshot, "--window-size=1280,900"], &url);
     let png = std::fs::read(&shot).expect("chromium wrote the screenshot");
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 10_000);
+    check_stats_page(&chromium, pages);
     runtime.shutdown_timeout(Duration::from_secs(1));
+}
+
+/// The cells of the column `key` in the table of section `section`, in
+/// the order the DOM has them.
+fn column(dom: &str, section: &str, key: &str) -> Vec<String> {
+    let at = dom
+        .find(&format!("<section id=\"{section}\">"))
+        .unwrap_or_else(|| panic!("no section {section}: {dom}"));
+    let table = &dom[at..at + dom[at..].find("</table>").unwrap()];
+    let heads = &table[..table.find("</thead>").unwrap()];
+    let last_row = &heads[heads.rfind("<tr>").unwrap()..];
+    let index = last_row
+        .split("<th ")
+        .skip(1)
+        .position(|th| {
+            th.starts_with(&format!("data-key=\"{key}\""))
+                || th.contains(&format!(" data-key=\"{key}\""))
+        })
+        .unwrap_or_else(|| panic!("no column {key}: {last_row}"));
+    let body = &table[table.find("<tbody>").unwrap()..];
+    body.split("<tr>")
+        .skip(1)
+        .map(|row| {
+            let cell = row.split("<td").nth(index + 1).unwrap();
+            cell[cell.find('>').unwrap() + 1..cell.find("</td>").unwrap()].to_owned()
+        })
+        .collect()
+}
+
+/// `/stats` in Chromium, sorted by name by its script (asked by the
+/// fragment): the traced functions and routes with their counts, the
+/// script-like function name as text.
+fn check_stats_page(chromium: &Path, pages: SocketAddr) {
+    let dom = run_chromium(
+        chromium,
+        &["--dump-dom"],
+        &format!("http://{pages}/stats#sort=name:asc"),
+    );
+    let names = column(&dom, "functions", "name");
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted, "the script sorted the rows by name");
+    assert!(
+        dom.contains("<th data-key=\"name\" aria-sort=\"ascending\">"),
+        "{dom}"
+    );
+    let calls: Vec<String> = column(&dom, "functions", "all-calls");
+    let row = |name: &str| {
+        names
+            .iter()
+            .position(|n| n == name)
+            .unwrap_or_else(|| panic!("{name} in {names:?}"))
+    };
+    assert_eq!(calls[row("browser_lookup")], "4");
+    assert_eq!(calls[row("browser_render")], "2");
+    assert_eq!(calls[row("&lt;script&gt;alert(2)&lt;/script&gt;")], "2");
+    let routes = column(&dom, "routes", "name");
+    let errors = column(&dom, "routes", "all-errors");
+    let fail = routes
+        .iter()
+        .position(|r| r == "GET /browser/fail")
+        .unwrap();
+    assert_eq!(errors[fail], "1");
+    assert_eq!(
+        dom.matches("<script").count(),
+        1,
+        "only the page's own script: {dom}"
+    );
+    assert_eq!(
+        dom.matches("alert(2)").count(),
+        dom.matches("&lt;script&gt;alert(2)&lt;/script&gt;").count()
+    );
 }

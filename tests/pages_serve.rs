@@ -1,4 +1,5 @@
-//! The trace page served: by `ExporterBuilder::serve()` next to `/metrics`
+//! The pages served (`/traces`, `/stats`, `/stats.json`): by
+//! `ExporterBuilder::serve()` next to `/metrics`
 //! (over raw TCP, hostile requests included), and by
 //! `http::pages_router` in axum behind the HTTP layer, where a 5xx request
 //! shows with its status and marked failed. An invalid retention is a
@@ -21,6 +22,7 @@ use trace_runtime::http::{pages_router, TraceLayer};
 use trace_runtime::pages::{RecentTrees, Retention, RetentionError};
 use trace_runtime::{in_request, trace, ExporterBuilder};
 use trace_suite::html::trees;
+use trace_suite::json;
 use trace_suite::raw_http::exchange;
 
 fn served() -> SocketAddr {
@@ -29,6 +31,7 @@ fn served() -> SocketAddr {
         let exporter = ExporterBuilder::new()
             .listen("127.0.0.1:0")
             .trace_pages(Retention::default().slowest(5).failed(5))
+            .stats(Duration::from_secs(30))
             .serve()
             .expect("serve on a free port");
         assert!(exporter.recent_trees().is_some());
@@ -76,13 +79,43 @@ fn serve_answers_traces_next_to_metrics() {
     let (status, _, body) = send("GET /metrics HTTP/1.1");
     assert_eq!(status, 200);
     assert!(body.contains("function=\"served_lookup\""), "{body}");
+
+    let (status, headers, body) = send("GET /stats.json?x=%ff HTTP/1.1");
+    assert_eq!(status, 200);
+    assert!(headers
+        .iter()
+        .any(|h| h == "content-type: application/json"));
+    let snapshot = json::parse(&body).expect("well-formed JSON");
+    let functions = snapshot
+        .get("functions")
+        .and_then(json::Value::as_array)
+        .unwrap();
+    let lookup = functions
+        .iter()
+        .find(|f| f.get("name").and_then(json::Value::as_str) == Some("served_lookup"))
+        .expect("served_lookup has statistics");
+    let lifetime = lookup.get("lifetime").unwrap();
+    let count = |key: &str| lifetime.get(key).and_then(json::Value::as_u64);
+    assert_eq!((count("count"), count("errors")), (Some(2), Some(1)));
+    let (status, headers, body) = send("GET /stats HTTP/1.1");
+    assert_eq!(status, 200);
+    assert!(headers
+        .iter()
+        .any(|h| h == "content-type: text/html; charset=utf-8"));
+    assert!(
+        body.contains("<td class=\"name\">served_lookup</td>"),
+        "{body}"
+    );
     let (status, headers, body) = send("HEAD /traces HTTP/1.1");
     assert_eq!((status, body.as_str()), (200, ""));
     assert!(headers
         .iter()
         .any(|h| h.starts_with("content-type: text/html")));
     let (status, _, body) = send("GET /nothing HTTP/1.1");
-    assert_eq!((status, body.as_str()), (404, "try /metrics, /traces\n"));
+    assert_eq!(
+        (status, body.as_str()),
+        (404, "try /metrics, /traces, /stats, /stats.json\n")
+    );
     let (status, _, _) = send("POST /traces HTTP/1.1\r\nContent-Length: 0");
     assert_eq!(status, 405);
 }
@@ -93,6 +126,9 @@ fn hostile_requests_get_an_answer_and_the_page_stays_up() {
     let long_query = format!("GET /traces?{} HTTP/1.1", "a=%3Cscript%3E&".repeat(700));
     for (head, expected) in [
         ("GET /traces?%00%ff%zz HTTP/1.1", 200),
+        ("GET /stats?sort=%3C%2Fscript%3E HTTP/1.1", 200),
+        ("GET /stats.json?%zz HTTP/1.1", 200),
+        ("GET /stats.json/ HTTP/1.1", 404),
         ("GET /traces?<script>alert(1)</script> HTTP/1.1", 400),
         ("GET /traces?q=\"'><svg/onload=alert(1)> HTTP/1.1", 400),
         (long_query.as_str(), 200),
@@ -108,7 +144,9 @@ fn hostile_requests_get_an_answer_and_the_page_stays_up() {
         let (status, _, body) = send(head);
         assert_eq!(status, expected, "{head}: {body}");
         if status == 200 {
-            assert!(!body.contains("<script"), "{head}: the query is not echoed");
+            for echo in ["%zz", "%3C", "%00", "a=%3Cscript"] {
+                assert!(!body.contains(echo), "{head}: the query is not echoed");
+            }
         }
     }
     let huge_head = format!("GET /traces?{} HTTP/1.1", "x".repeat(20 * 1024));
@@ -205,4 +243,16 @@ async fn pages_router_shows_a_5xx_request_with_its_status() {
     // The page itself is outside the layer: it is no traced request.
     assert!(!body.contains("GET /traces"));
     assert_eq!(get_page(&app, "/elsewhere").await.0, StatusCode::NOT_FOUND);
+    let (status, content_type, body) = get_page(&app, "/stats?sort=%3C").await;
+    assert_eq!(
+        (status, content_type.as_str()),
+        (StatusCode::OK, "text/html; charset=utf-8")
+    );
+    assert!(body.contains("<section id=\"routes\">"), "{body}");
+    let (status, content_type, body) = get_page(&app, "/stats.json").await;
+    assert_eq!(
+        (status, content_type.as_str()),
+        (StatusCode::OK, "application/json")
+    );
+    assert!(json::parse(&body).is_ok(), "{body}");
 }

@@ -368,7 +368,9 @@ impl ExporterBuilder {
     /// `pages`), as `retention` says, in a [`RecentTrees`] added as a tree
     /// sink at install, and serves them as the `/traces` page next to
     /// `/metrics` under [`serve`](Self::serve): each request expandable,
-    /// its calls as bars on a time axis.
+    /// its calls as bars on a time axis. With the cargo feature `stats`,
+    /// `/stats` and `/stats.json` too (the statistics
+    /// [`stats`](Self::stats) turns on).
     /// [`Exporter::recent_trees`] hands them to your own server.
     ///
     /// ```no_run

@@ -11,7 +11,8 @@ use axum::Router;
 use crate::pages::{self, RecentTrees};
 
 /// A router serving the pages over `recent` (`GET` and `HEAD`):
-/// `/traces`, the slowest and failed recent requests. Merge it into your
+/// `/traces`, the slowest and failed recent requests, and with the cargo
+/// feature `stats`, `/stats` and `/stats.json`. Merge it into your
 /// app outside [`TraceLayer`](super::TraceLayer) (after `.layer(...)`), so
 /// that looking at the page is not itself a traced request; or nest it
 /// under a prefix: the pages link to each other relatively.
@@ -32,7 +33,18 @@ pub fn pages_router<S>(recent: Arc<RecentTrees>) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
-    Router::new().route(
+    let router = Router::new();
+    #[cfg(feature = "stats")]
+    let router = router
+        .route(
+            "/stats",
+            get(|| async { respond(pages::stats_route("/stats")) }),
+        )
+        .route(
+            "/stats.json",
+            get(|| async { respond(pages::stats_route("/stats.json")) }),
+        );
+    router.route(
         "/traces",
         get(move || {
             let page = pages::route(&recent, "/traces");

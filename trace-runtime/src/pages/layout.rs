@@ -3,7 +3,11 @@
 //! fetched from anywhere: no script, style sheet, font or image but what
 //! is written here.
 
+use std::fmt::Write as _;
+use std::time::Duration;
+
 use crate::pages::escape::push_text;
+use crate::tree::render::push_duration;
 
 /// The most bytes of one page's body; past it, pages leave out requests
 /// and rows and say how many. A page is at most this plus one row and the
@@ -17,6 +21,8 @@ pub(crate) const HTML: &str = "text/html; charset=utf-8";
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Current {
     Traces,
+    #[cfg(feature = "stats")]
+    Stats,
 }
 
 /// `body` inside the shared frame, titled `title`; `script` (inline, ours)
@@ -59,8 +65,22 @@ pub(crate) fn page(title: &str, current: Current, script: Option<&str>, body: &s
     out
 }
 
+/// A window's length: `5 min` when whole minutes, else as durations read.
+pub(crate) fn push_span(out: &mut String, span: Duration) {
+    let secs = span.as_secs();
+    if span.subsec_nanos() == 0 && secs % 60 == 0 && secs > 0 {
+        let _ = write!(out, "{} min", secs / 60);
+    } else {
+        push_duration(out, span);
+    }
+}
+
 /// The links between the pages: which, where, shown as.
-const LINKS: &[(Current, &str, &str)] = &[(Current::Traces, "traces", "traces")];
+const LINKS: &[(Current, &str, &str)] = &[
+    (Current::Traces, "traces", "traces"),
+    #[cfg(feature = "stats")]
+    (Current::Stats, "stats", "stats"),
+];
 
 const STYLE: &str = r"
 :root{--fg:#1d2330;--muted:#6b7385;--line:#e3e6ec;--bg:#f6f7f9;--bar:#7aa2d6;--busy:#2f5f9e;
@@ -108,6 +128,7 @@ tr.cancelled .bar,tr.unfinished .bar{background:repeating-linear-gradient(45deg,
 tr.call:hover{background:#f2f6fc}
 table.stats th{cursor:pointer;user-select:none}table.stats th[aria-sort=ascending]::after{content:' ▲'}
 table.stats th[aria-sort=descending]::after{content:' ▼'}
-table.stats{background:#fff;border:1px solid var(--line)}
+table.stats{background:#fff;border:1px solid var(--line);font-size:13px}
+div.scroll{overflow-x:auto}th.group{text-align:center;border-left:1px solid var(--line)}
 table.stats td.name{font-family:ui-monospace,SFMono-Regular,Menlo,monospace}
 ";

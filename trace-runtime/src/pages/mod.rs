@@ -1,8 +1,12 @@
 //! Built-in pages (cargo feature `pages`): `/traces`, the slowest and the
-//! failed recent requests as expandable call-tree waterfalls.
+//! failed recent requests as expandable call-tree waterfalls; with the
+//! cargo feature `stats` too, `/stats`, the live statistics of
+//! [`stats::snapshot`](crate::stats::snapshot) as sortable tables, and
+//! `/stats.json`, the same as JSON.
 //!
 //! [`RecentTrees`] keeps the trees, as a [tree sink](crate::tree::add_sink),
-//! in bounded memory ([`Retention`]); [`traces_html`] renders the page.
+//! in bounded memory ([`Retention`]); [`traces_html`] renders the page
+//! (and `stats_html` the statistics).
 //! Served for you by [`ExporterBuilder::trace_pages`](crate::ExporterBuilder::trace_pages)
 //! next to `/metrics`, or mounted in axum with
 //! [`http::pages_router`](crate::http::pages_router) (cargo feature
@@ -34,6 +38,8 @@ mod escape;
 mod layout;
 mod retention;
 mod ring;
+#[cfg(feature = "stats")]
+mod stats;
 mod traces;
 
 pub use layout::MAX_PAGE_BYTES;
@@ -59,6 +65,26 @@ pub fn traces_html(recent: &RecentTrees) -> String {
     traces::page(recent)
 }
 
+/// The `/stats` page as it is now (cargo feature `stats`): a table of the
+/// traced functions and one of the HTTP routes, each row the recent and
+/// the lifetime [`Summary`](crate::stats::Summary), slowest recent p99
+/// first, sortable by any column with a click (inline script; the
+/// fragment `#sort=KEY` or `#sort=KEY:asc` sorts on load).
+///
+/// ```
+/// let html = trace_runtime::pages::stats_html();
+/// assert!(html.contains("<section id=\"functions\">"));
+/// ```
+#[cfg(feature = "stats")]
+#[must_use]
+pub fn stats_html() -> String {
+    stats::page()
+}
+
+/// The content type of `/stats.json`.
+#[cfg(feature = "stats")]
+pub const JSON_CONTENT_TYPE: &str = "application/json";
+
 /// One page's answer: its content type and body.
 #[cfg_attr(not(any(feature = "serve", feature = "axum")), allow(dead_code))]
 pub(crate) struct Page {
@@ -75,10 +101,36 @@ pub(crate) fn route(recent: &RecentTrees, path: &str) -> Option<Page> {
             content_type: HTML_CONTENT_TYPE,
             body: traces_html(recent),
         }),
+        #[cfg(feature = "stats")]
+        _ => stats_route(path),
+        #[cfg(not(feature = "stats"))]
+        _ => None,
+    }
+}
+
+/// The statistics page at `path`, if it is `/stats` or `/stats.json`.
+#[cfg(feature = "stats")]
+#[cfg_attr(not(any(feature = "serve", feature = "axum")), allow(dead_code))]
+pub(crate) fn stats_route(path: &str) -> Option<Page> {
+    match path {
+        "/stats" => Some(Page {
+            content_type: HTML_CONTENT_TYPE,
+            body: stats::page(),
+        }),
+        "/stats.json" => Some(Page {
+            content_type: JSON_CONTENT_TYPE,
+            body: stats::json(),
+        }),
         _ => None,
     }
 }
 
 /// The paths [`route`] answers, for a `404`'s hint.
 #[cfg_attr(not(feature = "serve"), allow(dead_code))]
-pub(crate) const PATHS: &[&str] = &["/traces"];
+pub(crate) const PATHS: &[&str] = &[
+    "/traces",
+    #[cfg(feature = "stats")]
+    "/stats",
+    #[cfg(feature = "stats")]
+    "/stats.json",
+];

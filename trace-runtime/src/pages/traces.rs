@@ -36,7 +36,7 @@ pub(crate) fn page(recent: &RecentTrees) -> String {
         "<p class=\"note\">{} requests seen. The slowest are kept from the last ",
         recent.seen()
     );
-    push_window(&mut body, retention.window_kept());
+    layout::push_span(&mut body, retention.window_kept());
     let _ = write!(
         body,
         " (at most {}), the failed whenever they happened (the last {}); at most {} calls of each. \
@@ -100,15 +100,6 @@ const LEGEND: &str =
 <span><i style=\"background:var(--busy)\"></i>busy (in poll; sync calls: all of it)</span>\
 <span><i style=\"background:var(--err)\"></i>failed call</span>\
 <span><i style=\"outline:2px solid var(--slow)\"></i>slower than its threshold</span></div>";
-
-fn push_window(out: &mut String, window: Duration) {
-    let secs = window.as_secs();
-    if window.subsec_nanos() == 0 && secs % 60 == 0 {
-        let _ = write!(out, "{} min", secs / 60);
-    } else {
-        push_duration(out, window);
-    }
-}
 
 fn push_tree(
     out: &mut String,
