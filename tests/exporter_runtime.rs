@@ -53,4 +53,36 @@ async fn runtime_gauges_and_the_lag_probe_are_rendered() {
         "{text}"
     );
     prometheus::promtool_check(&text);
+
+    // Both workers blocked for 300 ms (a sleep where an `.await` belonged):
+    // the probe wakes about that late, a spike above the 0.1 s bucket.
+    let lag_sum = |text: &str| value_in(text, "tokio_event_loop_lag_seconds_sum");
+    let before = lag_sum(&text);
+    let blockers: Vec<_> = (0..2)
+        .map(|_| tokio::spawn(async { std::thread::sleep(Duration::from_millis(300)) }))
+        .collect();
+    for blocker in blockers {
+        blocker.await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    let text = exporter.render();
+    let spike = lag_sum(&text) - before;
+    assert!(spike >= 0.15, "lag grew by {spike} s only\n{text}");
+    let buckets = prometheus::buckets(&text, "tokio_event_loop_lag_seconds", "service_name=\"rt\"");
+    let at_most = |le: &str| {
+        buckets
+            .iter()
+            .find(|(bound, _)| bound == le)
+            .map_or_else(|| panic!("no le={le} bucket in {buckets:?}"), |(_, n)| *n)
+    };
+    let count = at_most("+Inf");
+    assert!(
+        at_most("0.1") < count,
+        "no lag sample above 100 ms: {buckets:?}"
+    );
+}
+
+fn value_in(text: &str, name: &str) -> f64 {
+    prometheus::value(text, name, "service_name=\"rt\"")
+        .unwrap_or_else(|| panic!("no {name}\n{text}"))
 }

@@ -18,6 +18,7 @@
 //! - [`raw_http`]: one hand-written HTTP/1.1 exchange, for any request line.
 //! - [`html`]: the trace page's requests and rows read back, with each
 //!   bar's place, from the server's HTML or a browser's DOM.
+//! - [`pushgateway`]: a real Prometheus Pushgateway started for one test.
 //! - [`json`]: a minimal JSON reader, to parse [`CallTree::to_json`] output
 //!   back and compare it with the tree it came from.
 //!
@@ -31,6 +32,7 @@ pub mod log;
 pub mod metrics;
 pub mod normalise;
 pub mod prometheus;
+pub mod pushgateway;
 pub mod raw_http;
 pub mod recorder;
 pub mod snapshot;

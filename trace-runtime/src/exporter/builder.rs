@@ -74,6 +74,9 @@ pub struct ExporterBuilder {
     /// The recent window of the live statistics, when they are on.
     #[cfg(feature = "stats")]
     stats: Option<Duration>,
+    /// Where to push the metrics, if anywhere.
+    #[cfg(feature = "push")]
+    pub(super) push: Option<super::push::PushGateway>,
 }
 
 /// Functions run before each render.
@@ -101,7 +104,8 @@ impl Default for ExporterBuilder {
 }
 
 /// The installed exporter: render the metrics text, or read the address it
-/// serves on. Background threads keep running after it is dropped.
+/// serves on. Background threads keep running after it is dropped, except
+/// the push thread, which pushes a last time when the last clone is.
 #[derive(Clone, Debug)]
 pub struct Exporter {
     handle: PrometheusHandle,
@@ -110,6 +114,9 @@ pub struct Exporter {
     local_addr: Option<SocketAddr>,
     #[cfg(feature = "pages")]
     recent: Option<Arc<RecentTrees>>,
+    /// The push thread's handle, shared by the clones.
+    #[cfg(feature = "push")]
+    pub(super) push: Option<Arc<super::push::Pusher>>,
 }
 
 impl Exporter {
@@ -176,6 +183,8 @@ impl ExporterBuilder {
             pages: None,
             #[cfg(feature = "stats")]
             stats: None,
+            #[cfg(feature = "push")]
+            push: None,
         }
     }
 
@@ -327,7 +336,9 @@ impl ExporterBuilder {
     /// `process_virtual_memory_bytes`, `process_virtual_memory_max_bytes`,
     /// `process_open_fds`, `process_max_fds`, `process_threads` and
     /// `process_start_time_seconds`, read from the OS (`metrics-process`)
-    /// when rendered, with the global labels.
+    /// when rendered, with the global labels. The CPU seconds and resident
+    /// memory also go into the [`Snapshot`](crate::tree::Snapshot) logged
+    /// with slow and failed requests' trees.
     ///
     /// ```
     /// let builder = trace_runtime::ExporterBuilder::new().process_metrics();
@@ -346,6 +357,9 @@ impl ExporterBuilder {
     /// share since the previous render), and runs a probe task on the
     /// runtime that asks to wake every 100 ms and records how late it ran
     /// in the `tokio_event_loop_lag_seconds` histogram.
+    /// The alive tasks and queue depth also go into the
+    /// [`Snapshot`](crate::tree::Snapshot) logged with slow and failed
+    /// requests' trees.
     ///
     /// ```no_run
     /// # async fn run() -> Result<(), trace_runtime::exporter::ExportError> {
@@ -440,6 +454,8 @@ impl ExporterBuilder {
     #[cfg(feature = "serve")]
     pub fn serve(self) -> Result<Exporter, ExportError> {
         let prometheus = self.validate()?;
+        #[cfg(feature = "push")]
+        let push = self.check_push()?;
         let addr: SocketAddr =
             self.listen
                 .trim()
@@ -469,6 +485,8 @@ impl ExporterBuilder {
             })
             .map_err(ExportError::Thread)?;
         Ok(Exporter {
+            #[cfg(feature = "push")]
+            push: self.start_push(push, &handle)?,
             handle,
             hooks: self.hooks,
             process: self.process,
@@ -486,8 +504,12 @@ impl ExporterBuilder {
     /// already installed recorder.
     pub fn install(self) -> Result<Exporter, ExportError> {
         let prometheus = self.validate()?;
+        #[cfg(feature = "push")]
+        let push = self.check_push()?;
         let handle = self.install_recorder(prometheus)?;
         Ok(Exporter {
+            #[cfg(feature = "push")]
+            push: self.start_push(push, &handle)?,
             handle,
             #[cfg(feature = "pages")]
             recent: self.install_pages(),
@@ -502,6 +524,29 @@ impl ExporterBuilder {
     #[cfg(feature = "pages")]
     fn install_pages(&self) -> Option<Arc<RecentTrees>> {
         RecentTrees::install(self.pages?).ok()
+    }
+
+    #[cfg(feature = "push")]
+    fn check_push(&self) -> Result<Option<super::push::CheckedPush>, ExportError> {
+        self.push
+            .as_ref()
+            .map(super::push::PushGateway::check)
+            .transpose()
+    }
+
+    /// Starts the push thread, rendering as a scrape would.
+    #[cfg(feature = "push")]
+    fn start_push(
+        &self,
+        push: Option<super::push::CheckedPush>,
+        handle: &PrometheusHandle,
+    ) -> Result<Option<Arc<super::push::Pusher>>, ExportError> {
+        let Some(push) = push else {
+            return Ok(None);
+        };
+        let (handle, hooks, process) = (handle.clone(), self.hooks.clone(), self.process);
+        push.start(move || render(&handle, &hooks, process))
+            .map(Some)
     }
 
     fn validate(&self) -> Result<PrometheusBuilder, ExportError> {
@@ -632,6 +677,11 @@ impl ExporterBuilder {
         if let Some(handle) = &self.runtime {
             super::runtime::describe();
             super::runtime::spawn_probe(handle);
+            crate::tree::snapshot::add_gauges(super::runtime::snapshot(handle.clone()));
+        }
+        #[cfg(feature = "process")]
+        if self.process {
+            crate::tree::snapshot::add_gauges(super::process::snapshot);
         }
         let upkeep = handle.clone();
         let every = self.upkeep;
@@ -662,7 +712,7 @@ fn check_bounds(bounds: &[f64]) -> Result<(), Option<(usize, f64)>> {
 }
 
 /// Whether `name` is a Prometheus label name a user may set.
-fn is_label_name(name: &str) -> bool {
+pub(super) fn is_label_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars
         .next()

@@ -1,9 +1,13 @@
-//! Configuration errors of the exporter, each saying what to fix.
+//! Configuration errors of the exporter, and failed pushes to a
+//! Pushgateway, each saying what to fix.
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::time::Duration;
 
-/// Why [`ExporterBuilder`](crate::ExporterBuilder) could not start.
+/// Why [`ExporterBuilder`](crate::ExporterBuilder) could not start, or why
+/// a push to a Pushgateway failed (the `Push*` variants, cargo feature
+/// `push`).
 ///
 /// ```
 /// let err = trace_runtime::ExporterBuilder::new()
@@ -80,6 +84,61 @@ pub enum ExportError {
     RecorderAlreadyInstalled,
     /// The exporter's background thread could not be started.
     Thread(std::io::Error),
+    /// The [push gateway](crate::exporter::PushGateway)'s URL is not an
+    /// `http://` base URL.
+    InvalidPushUrl {
+        /// The URL as given, without any password.
+        input: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The push gateway's URL is `https://`, which this crate cannot push
+    /// to: it bundles no TLS stack.
+    PushNeedsTls {
+        /// The URL as given, without any password.
+        url: String,
+    },
+    /// A grouping label of the push gateway (or its job) is unusable.
+    InvalidGroupingLabel {
+        /// The label's name (`job` for the job name).
+        name: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The basic-authentication user name contains `:`, which the scheme
+    /// cannot carry.
+    InvalidBasicAuth,
+    /// The push could not be sent: no connection (nothing listens, a name
+    /// that does not resolve, a connect timeout), or it broke off.
+    PushRequest {
+        /// The endpoint pushed to.
+        url: String,
+        /// The client's error.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The gateway did not answer the push within the push timeout.
+    PushTimeout {
+        /// The endpoint pushed to.
+        url: String,
+        /// How long was waited.
+        after: Duration,
+    },
+    /// The gateway answered the push with a status other than 2xx.
+    PushRejected {
+        /// The endpoint pushed to.
+        url: String,
+        /// The HTTP status code.
+        status: u16,
+        /// The start of the answer's body (at most 1 KiB), trimmed.
+        body: String,
+    },
+    /// [`flush`](crate::exporter::Exporter::flush) or
+    /// [`shutdown`](crate::exporter::Exporter::shutdown) on an exporter built without
+    /// a push gateway.
+    PushNotConfigured,
+    /// [`flush`](crate::exporter::Exporter::flush) after
+    /// [`shutdown`](crate::exporter::Exporter::shutdown): the push thread has stopped.
+    PushStopped,
 }
 
 impl fmt::Display for ExportError {
@@ -147,6 +206,75 @@ impl fmt::Display for ExportError {
                 "a global metrics recorder is already installed: build the exporter once, before any other recorder"
             ),
             ExportError::Thread(err) => write!(f, "cannot start the exporter thread: {err}"),
+            ExportError::InvalidPushUrl { .. }
+            | ExportError::PushNeedsTls { .. }
+            | ExportError::InvalidGroupingLabel { .. }
+            | ExportError::InvalidBasicAuth
+            | ExportError::PushRequest { .. }
+            | ExportError::PushTimeout { .. }
+            | ExportError::PushRejected { .. }
+            | ExportError::PushNotConfigured
+            | ExportError::PushStopped => self.fmt_push(f),
+        }
+    }
+}
+
+impl ExportError {
+    /// The messages of the push gateway's variants.
+    fn fmt_push(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExportError::InvalidPushUrl { input, reason } => write!(
+                f,
+                "invalid push gateway URL {input:?}: {reason}; give the gateway's base URL, such as \"http://127.0.0.1:9091\""
+            ),
+            ExportError::PushNeedsTls { url } => write!(
+                f,
+                "cannot push to {url:?}: https needs TLS, which trace-runtime does not bundle; push over http:// (a gateway on this host or network, or a local TLS-terminating proxy in front of it)"
+            ),
+            ExportError::InvalidGroupingLabel { name, reason } => write!(
+                f,
+                "invalid push gateway grouping label {name:?}: {reason}; use letters, digits and underscores, not starting with a digit or `__`, each name once"
+            ),
+            ExportError::InvalidBasicAuth => write!(
+                f,
+                "invalid basic authentication: the user name contains ':', which basic authentication cannot carry; choose a user name without it"
+            ),
+            ExportError::PushRequest { url, source } => {
+                write!(f, "cannot push to {url}: {source}")?;
+                let mut cause = source.source();
+                while let Some(err) = cause {
+                    write!(f, ": {err}")?;
+                    cause = err.source();
+                }
+                write!(f, "; check that the push gateway runs there and that the URL is right")
+            }
+            ExportError::PushTimeout { url, after } => write!(
+                f,
+                "the push gateway at {url} did not answer within {after:?}: check that it is up and reachable, or allow longer with `PushGateway::timeout(...)`"
+            ),
+            ExportError::PushRejected { url, status, body } => {
+                write!(f, "the push gateway at {url} refused the push with status {status}")?;
+                if !body.is_empty() {
+                    write!(f, " ({})", body.escape_debug())?;
+                }
+                let hint = match status {
+                    401 | 403 => "check the user and password given to `PushGateway::basic_auth(...)`",
+                    404 | 405 => "check the URL: give the gateway's base URL, such as \"http://127.0.0.1:9091\", without /metrics/job/...",
+                    400 => "it did not accept the metrics or the grouping key; its answer says which",
+                    _ => "check the gateway's logs",
+                };
+                write!(f, "; {hint}")
+            }
+            ExportError::PushNotConfigured => write!(
+                f,
+                "no push gateway is configured: add `.push_gateway(PushGateway::new(url, job))` to the ExporterBuilder before calling flush() or shutdown()"
+            ),
+            ExportError::PushStopped => write!(
+                f,
+                "the exporter has stopped pushing: call flush() before shutdown(), not after"
+            ),
+            // The other variants are written by `Display::fmt` itself.
+            _ => Ok(()),
         }
     }
 }
@@ -163,6 +291,7 @@ impl std::error::Error for ExportError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             ExportError::Bind { source, .. } | ExportError::Thread(source) => Some(source),
+            ExportError::PushRequest { source, .. } => Some(&**source),
             #[cfg(feature = "pages")]
             ExportError::InvalidRetention(err) => Some(err),
             _ => None,

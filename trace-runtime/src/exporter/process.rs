@@ -7,6 +7,18 @@ use std::fmt::Write as _;
 
 use metrics_exporter_prometheus::formatting::{write_help_line, write_type_line};
 
+/// The process's CPU seconds and resident memory, for the snapshot logged
+/// with slow and failed requests' trees.
+pub(crate) fn snapshot(values: &mut Vec<(&'static str, String)>) {
+    let m = metrics_process::collector::collect();
+    if let Some(cpu) = m.cpu_seconds_total {
+        values.push(("process_cpu_seconds", format!("{cpu:.3}")));
+    }
+    if let Some(rss) = m.resident_memory_bytes {
+        values.push(("process_resident_memory_bytes", rss.to_string()));
+    }
+}
+
 /// Appends the families to `out`, each series labelled `labels` (the
 /// exporter's global labels, rendered); a value the OS does not report is
 /// left out.

@@ -52,6 +52,16 @@ pub(crate) fn spawn_probe(handle: &Handle) {
     });
 }
 
+/// A reader of the runtime's alive tasks and global queue depth, for the
+/// snapshot logged with slow and failed requests' trees.
+pub(crate) fn snapshot(handle: Handle) -> impl Fn(&mut Vec<(&'static str, String)>) + Send + Sync {
+    move |values| {
+        let metrics = handle.metrics();
+        values.push((ALIVE_TASKS, metrics.num_alive_tasks().to_string()));
+        values.push((GLOBAL_QUEUE_DEPTH, metrics.global_queue_depth().to_string()));
+    }
+}
+
 /// The hook run before each render: sets the gauges from `handle`'s
 /// metrics; the busy ratio over the time since the previous call.
 pub(crate) fn hook(handle: Handle) -> impl Fn() + Send + Sync + 'static {

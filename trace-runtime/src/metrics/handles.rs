@@ -298,6 +298,21 @@ impl SiteMetrics {
     }
 }
 
+/// Calls in flight of the function labelled `function` in `module`, over
+/// its sites whose counts are published at scrape time; `None` if it has
+/// none.
+pub(crate) fn in_flight(function: &str, module: &str) -> Option<u64> {
+    let mut found = None;
+    for_each_published(|site, cells| {
+        if site.labels[0].value() == function && site.labels[1].value() == module {
+            #[allow(clippy::cast_possible_wrap, clippy::cast_sign_loss)]
+            let count = (striped::sum(cells.in_flight) as i64).max(0) as u64;
+            found = Some(found.unwrap_or(0) + count);
+        }
+    });
+    found
+}
+
 /// The `function_calls_concurrent` value for a summed in-flight cell.
 ///
 /// The sum is a wrapping sum of +1s and -1s, read one thread's cell at a

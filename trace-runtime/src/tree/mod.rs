@@ -13,11 +13,13 @@ pub(crate) mod json;
 pub(crate) mod live;
 pub(crate) mod render;
 pub(crate) mod sink;
+pub(crate) mod snapshot;
 #[cfg(feature = "pages")]
 pub(crate) mod truncate;
 
 pub use config::{TreeConfig, DEFAULT_MAX_NODES};
 pub use sink::{add_sink, clear_sinks, TreeFilter, TreeSink, TREE_TARGET};
+pub use snapshot::{add_snapshot_source, Snapshot};
 
 use std::borrow::Cow;
 use std::sync::Arc;

@@ -195,7 +195,15 @@ fn log_tree(tree: &CallTree) {
     if tree.has_failure() || tree.has_slow_call() {
         if tracing::enabled!(target: TREE_TARGET, tracing::Level::WARN) {
             let text = tree.render();
-            tracing::warn!(target: TREE_TARGET, request, wall_us, calls, "call tree\n{text}");
+            let snapshot = super::Snapshot::of(tree);
+            tracing::warn!(
+                target: TREE_TARGET,
+                request,
+                wall_us,
+                calls,
+                snapshot = %snapshot,
+                "call tree\n{text}"
+            );
         }
     } else if tracing::enabled!(target: TREE_TARGET, tracing::Level::INFO) {
         let text = tree.render();
