@@ -18,6 +18,8 @@ pub mod http;
 pub mod metrics;
 pub mod objective;
 mod outcome;
+#[cfg(feature = "pages")]
+pub mod pages;
 mod segments;
 #[cfg(feature = "stats")]
 pub mod stats;

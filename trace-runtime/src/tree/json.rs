@@ -126,7 +126,8 @@ fn opt(value: Option<u128>) -> String {
     value.map_or_else(|| "null".to_owned(), |v| v.to_string())
 }
 
-fn outcome(outcome: Option<Outcome>) -> &'static str {
+/// `ok`, `err`, `panic`, `cancelled` or `unfinished`.
+pub(crate) fn outcome(outcome: Option<Outcome>) -> &'static str {
     match outcome {
         Some(Outcome::Ok) => "ok",
         Some(Outcome::Error) => "err",

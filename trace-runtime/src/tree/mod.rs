@@ -10,12 +10,14 @@
 mod config;
 pub(crate) mod extra;
 pub(crate) mod holders;
-mod json;
+pub(crate) mod json;
 pub(crate) mod live;
-mod render;
+pub(crate) mod render;
 pub(crate) mod sink;
 pub(crate) mod snapshot;
 mod summary;
+#[cfg(feature = "pages")]
+pub(crate) mod truncate;
 
 pub use config::{TreeConfig, TreeFormat, DEFAULT_MAX_NODES};
 pub use extra::{MAX_ERROR_BYTES, MAX_FIELD_BYTES};

@@ -372,6 +372,13 @@ impl Shown {
     }
 }
 
+/// A duration as the rendered tree shows it (`850ns`, `12.34µs`,
+/// `20.40ms`, `1.500s`), for other views of a tree.
+#[cfg(feature = "pages")]
+pub(crate) fn push_duration(out: &mut String, d: Duration) {
+    Shown::new(d).push_to(out, &UNICODE);
+}
+
 impl std::fmt::Display for Shown {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut text = String::with_capacity(12);
