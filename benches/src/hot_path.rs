@@ -27,15 +27,10 @@ mod ours;
 mod recorder;
 mod workload;
 
-/// The workload returning `Result` (always `Ok`), under `#[trace]`.
-mod ours_result {
-    crate::workload::result_workload!(#[trace_runtime::trace]);
-}
-
-/// The same under `#[trace(err)]`: the error text is never written.
-mod ours_err {
-    crate::workload::result_workload!(#[trace_runtime::trace(err)]);
-}
+/// The workload returning `Result` (always `Ok`), under `#[trace]` and
+/// under `#[trace(err)]`.
+#[path = "peer/ours_err.rs"]
+mod ours_err;
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -61,10 +56,10 @@ fn main() {
         ("async", false) => |x| exec::block_on(ours::root_async(x)),
         ("sync", true) => none::root,
         ("async", true) => |x| exec::block_on(none::root_async(x)),
-        ("sync-result", false) => |x| ours_result::root_r(x).unwrap_or(0),
-        ("async-result", false) => |x| exec::block_on(ours_result::root_r_async(x)).unwrap_or(0),
-        ("sync-err", false) => |x| ours_err::root_r(x).unwrap_or(0),
-        ("async-err", false) => |x| exec::block_on(ours_err::root_r_async(x)).unwrap_or(0),
+        ("sync-result", false) => ours_err::plain_sync,
+        ("async-result", false) => ours_err::plain_async,
+        ("sync-err", false) => ours_err::err_sync,
+        ("async-err", false) => ours_err::err_async,
         (other, _) => panic!("unknown variant {other}: sync or async"),
     };
     let exporter = recorder::install(mode.stats());

@@ -7,6 +7,7 @@ pub mod hand_written;
 pub mod metered_impl;
 pub mod none;
 pub mod ours;
+pub mod ours_err;
 pub mod sites;
 pub mod tracing_instrument;
 
@@ -45,6 +46,10 @@ pub enum Peer {
     /// [`Peer::OursBuilt`] with live statistics on
     /// (`ExporterBuilder::stats`).
     OursStats,
+    /// [`Peer::OursBuilt`] on calls returning `Result` (always `Ok`).
+    OursResult,
+    /// [`Peer::OursResult`] under `#[trace(err)]`.
+    OursErr,
     /// This project with trees switched off.
     OursMetrics,
     /// This project switched off at run time.
@@ -79,7 +84,7 @@ impl Variant {
 
 impl Peer {
     /// Every contender, baseline first, in table order.
-    pub const ALL: [Peer; 13] = [
+    pub const ALL: [Peer; 15] = [
         Peer::None,
         Peer::OursLogged,
         Peer::Tracing,
@@ -91,6 +96,8 @@ impl Peer {
         Peer::FastraceNoRoot,
         Peer::OursBuilt,
         Peer::OursStats,
+        Peer::OursResult,
+        Peer::OursErr,
         Peer::OursMetrics,
         Peer::OursOff,
     ];
@@ -109,6 +116,8 @@ impl Peer {
             Peer::OursLogged => "ours-logged",
             Peer::OursBuilt => "ours-built",
             Peer::OursStats => "ours-stats",
+            Peer::OursResult => "ours-result",
+            Peer::OursErr => "ours-err",
             Peer::OursMetrics => "ours-metrics",
             Peer::OursOff => "ours-off",
         }
@@ -143,6 +152,8 @@ impl Peer {
                 "trace-runtime #[trace], trees built, not rendered, + live stats \
                  (ExporterBuilder::stats)"
             }
+            Peer::OursResult => "trace-runtime #[trace], trees built, calls returning Ok(..)",
+            Peer::OursErr => "trace-runtime #[trace(err)], trees built, calls returning Ok(..)",
             Peer::OursMetrics => "trace-runtime #[trace], trees off (metrics only)",
             Peer::OursOff => "trace-runtime #[trace], set_enabled(false)",
         }
@@ -158,6 +169,7 @@ impl Peer {
             Peer::OursLogged => ours::setup(ours::Mode::Logged),
             Peer::OursBuilt => ours::setup(ours::Mode::Built),
             Peer::OursStats => ours::setup(ours::Mode::BuiltStats),
+            Peer::OursResult | Peer::OursErr => ours::setup(ours::Mode::Built),
             Peer::OursMetrics => ours::setup(ours::Mode::MetricsOnly),
             Peer::OursOff => ours::setup(ours::Mode::Off),
             Peer::None | Peer::Autometrics | Peer::Metered | Peer::HandWritten => {}
@@ -175,6 +187,8 @@ impl Peer {
                 Peer::Autometrics => autometrics_fn::root,
                 Peer::Metered => metered_impl::request_sync,
                 Peer::HandWritten => hand_written::root,
+                Peer::OursResult => ours_err::plain_sync,
+                Peer::OursErr => ours_err::err_sync,
                 Peer::OursLogged
                 | Peer::OursBuilt
                 | Peer::OursStats
@@ -191,6 +205,8 @@ impl Peer {
                 Peer::Autometrics => |x| block_on(autometrics_fn::root_async(x)),
                 Peer::Metered => metered_impl::request_async,
                 Peer::HandWritten => |x| block_on(hand_written::root_async(x)),
+                Peer::OursResult => ours_err::plain_async,
+                Peer::OursErr => ours_err::err_async,
                 Peer::OursLogged
                 | Peer::OursBuilt
                 | Peer::OursStats
@@ -212,6 +228,7 @@ impl Peer {
             Peer::OursLogged => Some(ours::Mode::Logged),
             Peer::OursBuilt => Some(ours::Mode::Built),
             Peer::OursStats => Some(ours::Mode::BuiltStats),
+            Peer::OursResult | Peer::OursErr => Some(ours::Mode::Built),
             Peer::OursMetrics => Some(ours::Mode::MetricsOnly),
             Peer::OursOff => Some(ours::Mode::Off),
             _ => None,

@@ -68,14 +68,18 @@ impl Routes {
     }
 
     /// The `404` body: the paths served.
+    #[cfg_attr(not(feature = "pages"), allow(clippy::unused_self))]
     fn hint(&self) -> String {
-        #[allow(unused_mut)]
-        let mut paths = vec!["/metrics"];
+        let mut hint = String::from("try /metrics");
         #[cfg(feature = "pages")]
         if self.recent.is_some() {
-            paths.extend(crate::pages::PATHS);
+            for path in crate::pages::PATHS {
+                hint.push_str(", ");
+                hint.push_str(path);
+            }
         }
-        format!("try {}\n", paths.join(", "))
+        hint.push('\n');
+        hint
     }
 }
 
