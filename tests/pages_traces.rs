@@ -172,6 +172,43 @@ fn names_with_markup_are_shown_as_text() {
     assert!(!html.contains("<em>") && !html.contains("alert('x"));
 }
 
+#[trace(err, fields(room = %room))]
+fn wf_reserve(room: &str) -> Result<(), String> {
+    Err(format!("room <{room}> is full"))
+}
+
+#[trace]
+fn wf_unrecorded(secret: &str) -> Result<(), String> {
+    Err(format!("{secret} leaked"))
+}
+
+#[test]
+fn recorded_error_texts_and_fields_are_shown_escaped_and_nothing_else() {
+    capture_trees();
+    in_request("POST /wf-reserve", || {
+        let _ = wf_reserve("<b>lobby</b>");
+        let _ = wf_unrecorded("hunter2");
+    });
+    let html = traces_html(&ring(Retention::default(), &[one_tree("POST /wf-reserve")]));
+    assert!(
+        html.contains("<span class=\"field\">room=&lt;b&gt;lobby&lt;/b&gt;</span>"),
+        "{html}"
+    );
+    assert!(
+        html.contains(
+            "<span class=\"errtext\">err: room &lt;&lt;b&gt;lobby&lt;/b&gt;&gt; is full</span>"
+        ),
+        "{html}"
+    );
+    // Without `err`, the error text is not recorded, so not shown.
+    assert!(!html.contains("hunter2"), "{html}");
+    // One error text per row of `wf_reserve` (the tree is listed among
+    // the slowest and among the failed), none for `wf_unrecorded`.
+    let rows = html.matches(">wf_reserve</span>").count();
+    assert!(rows >= 1);
+    assert_eq!(html.matches("class=\"errtext\"").count(), rows, "{html}");
+}
+
 #[trace]
 fn wf_fails() -> Result<(), String> {
     Err("declined".to_owned())

@@ -105,6 +105,8 @@ details.tree>summary{cursor:pointer;padding:.45em .7em;display:flex;gap:.9em;ali
 .mark{font-size:.8em;font-weight:600;padding:0 .35em;border-radius:3px;margin-right:.25em;white-space:nowrap}
 .mark.err,.mark.panic,.mark.failed{background:#fde7e7;color:var(--err)}
 .mark.slow{background:#fff1dc;color:var(--slow)}
+.field{font-size:.85em;color:#555;margin-left:.4em}
+.errtext{font-size:.85em;color:var(--err);margin-left:.4em}
 .mark.cancelled,.mark.unfinished{background:#efe9f7;color:var(--cancel)}
 .mark.agg{background:#eceff3;color:#4a5263}
 table{border-collapse:collapse;width:100%}

@@ -213,6 +213,19 @@ fn push_row(out: &mut String, node: CallNode<'_>, total: u64) {
     if node.is_aggregate() {
         let _ = write!(out, " <span class=\"mark agg\">×{}</span>", node.calls());
     }
+    // What the code chose to record (`fields(...)`, `err`): nothing else.
+    for (name, value) in node.fields() {
+        out.push_str(" <span class=\"field\">");
+        push_text(out, name);
+        out.push('=');
+        push_text(out, value);
+        out.push_str("</span>");
+    }
+    if let Some(error) = node.error() {
+        out.push_str(" <span class=\"errtext\">err: ");
+        push_text(out, error);
+        out.push_str("</span>");
+    }
     out.push_str("</td><td class=\"num\">");
     push_duration(out, node.wall());
     out.push_str("</td><td class=\"num\">");
