@@ -12,7 +12,7 @@ use insta::assert_snapshot;
 use tokio::task::yield_now;
 use trace_runtime::trace;
 use trace_runtime::tree::CallNode;
-use trace_suite::{capture_trees, one_tree, render_normalised};
+use trace_suite::{capture_trees, one_tree, render_normalised, words_normalised};
 
 /// Nodes kept per request in this binary, the root included.
 const CAP: usize = 8;
@@ -265,4 +265,38 @@ fn aggregate_parent_index(tree: &trace_runtime::tree::CallTree) -> usize {
         .rev()
         .find(|&i| nodes[i].depth() == depth - 1)
         .unwrap()
+}
+
+#[trace]
+fn ascii_root() {
+    for i in 0..20 {
+        let _ = cap_leaf(i);
+    }
+}
+
+#[test]
+fn the_ascii_rendering_spells_aggregates_and_units_in_ascii() {
+    set_up();
+    ascii_root();
+    let tree = one_tree("ascii_root");
+    let ascii = tree.render_ascii();
+    assert!(ascii.is_ascii(), "{ascii}");
+    // The same text, symbol for symbol.
+    let unicode = tree
+        .render()
+        .replace('×', "x")
+        .replace('…', "...")
+        .replace("µs", "us");
+    assert_eq!(ascii, unicode);
+    assert_snapshot!(words_normalised(&ascii), @r"
+        ascii_root <t>
+        cap_leaf <t> err
+        cap_leaf <t>
+        cap_leaf <t>
+        cap_leaf <t>
+        cap_leaf <t>
+        cap_leaf <t>
+        cap_leaf <t>
+        cap_leaf x13 <t> total, own <t> err x1
+        ");
 }

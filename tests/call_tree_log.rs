@@ -47,7 +47,15 @@ fn finished_trees_and_slow_calls_are_logged_as_tracing_events() {
         "{logged:?} lacks {expected:?}"
     );
     assert!(logged.contains("request=\"GET /logged\""), "{logged}");
-    assert!(logged.contains("calls=2"), "{logged}");
+    // Traced calls: `log_child`; the root opened by `in_request` is not one.
+    assert!(
+        logged.contains("calls=1 failed=false slow=false"),
+        "{logged}"
+    );
+    assert!(
+        logged.contains(&format!("tree_id={}", tree.id())),
+        "{logged}"
+    );
     assert_eq!(
         logged.matches(TREE_TARGET).count(),
         1,
@@ -62,6 +70,10 @@ fn finished_trees_and_slow_calls_are_logged_as_tracing_events() {
         logged.starts_with(&expected),
         "{logged:?} lacks {expected:?}"
     );
+    assert!(
+        logged.contains("calls=1 failed=true slow=false"),
+        "{logged}"
+    );
 
     trace_runtime::in_request("GET /logged-slow", log_slow);
     let logged = buffer.take();
@@ -72,8 +84,11 @@ fn finished_trees_and_slow_calls_are_logged_as_tracing_events() {
         "{slow}"
     );
     assert!(slow.contains("function=\"log_slow\""), "{slow}");
+    assert!(slow.contains("request=\"GET /logged-slow\""), "{slow}");
+    assert!(slow.contains(&format!("tree_id={}", tree.id())), "{slow}");
     assert!(slow.contains("threshold_us=1000"), "{slow}");
     let expected = format!(" WARN {TREE_TARGET}: call tree\n{}", tree.render());
     assert!(rest.starts_with(&expected), "{rest:?} lacks {expected:?}");
+    assert!(rest.contains("calls=1 failed=false slow=true"), "{rest}");
     assert!(tree.render().lines().nth(1).unwrap().ends_with("  slow"));
 }

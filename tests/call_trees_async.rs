@@ -307,23 +307,37 @@ async fn in_request_opens_a_named_root_for_a_future() {
 
 #[trace]
 async fn outer_handler() -> u32 {
-    // A request opened inside another is a separate tree, not a subtree.
-    // Completing in one poll, it shows no `busy` (it equals the wall time).
+    // A request opened inside another is a separate tree, and one node of
+    // the outer tree links to it. Completing in one poll, it shows no
+    // `busy` (it equals the wall time).
     async_query(1).in_request("POST /inner").await + async_query(2).await
 }
 
 #[tokio::test]
-async fn in_request_inside_a_request_opens_a_separate_tree() {
+async fn in_request_inside_a_request_opens_a_separate_tree_linked_from_the_outer_one() {
     capture_trees();
     assert_eq!(outer_handler().await, 3);
-    assert_snapshot!(render_normalised(&one_tree("outer_handler")), @r"
-    outer_handler  <t>
-      async_query  <t>
-    ");
-    assert_snapshot!(render_normalised(&one_tree("POST /inner")), @r"
-    POST /inner    <t>
-      async_query  <t>
-    ");
+    let outer = one_tree("outer_handler");
+    let inner = one_tree("POST /inner");
+    let link = outer.root().children().next().unwrap();
+    assert_eq!(link.linked_tree(), Some(inner.id()));
+    assert_eq!(inner.outer_tree(), Some(outer.id()));
+    assert_eq!(link.name(), "POST /inner");
+    assert!(link.wall() >= inner.root().wall());
+    assert_eq!(
+        outer.traced_calls(),
+        2,
+        "the linked request is not a traced call"
+    );
+    assert_snapshot!(render_normalised(&outer), @r"
+        outer_handler  <t>
+          POST /inner  <t>  linked tree <id>
+          async_query  <t>
+        ");
+    assert_snapshot!(render_normalised(&inner), @r"
+        POST /inner    <t>  tree <id> inside tree <id>
+          async_query  <t>
+        ");
 }
 
 #[trace]

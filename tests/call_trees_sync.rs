@@ -248,7 +248,7 @@ fn a_panic_through_a_request_root_marks_the_root_and_clears_the_context() {
 }
 
 #[test]
-fn request_roots_open_trees_and_nested_roots_open_separate_ones() {
+fn request_roots_open_trees_and_nested_roots_open_separate_ones_linked_from_their_caller() {
     capture_trees();
     trace_runtime::in_request("nightly job", || {
         assert_eq!(query_order(1), 1);
@@ -257,18 +257,30 @@ fn request_roots_open_trees_and_nested_roots_open_separate_ones() {
         assert_eq!(price, 2);
         assert_eq!(order_total(2), 6);
     });
-    assert_snapshot!(render_normalised(&one_tree("nightly job")), @r"
-    nightly job        <t>
-      query_order      <t>
-      order_total      <t>
-        load_order     <t>
-          query_order  <t>
-        price_order    <t>
-    ");
-    assert_snapshot!(render_normalised(&one_tree("nightly job: cleanup")), @r"
-    nightly job: cleanup  <t>
-      price_order         <t>
-    ");
+    let outer = one_tree("nightly job");
+    let inner = one_tree("nightly job: cleanup");
+    let link = outer.root().children().nth(1).unwrap();
+    assert_eq!(link.linked_tree(), Some(inner.id()));
+    assert_eq!(inner.outer_tree(), Some(outer.id()));
+    assert_eq!(outer.outer_tree(), None);
+    assert!(link.wall() >= inner.root().wall());
+    assert!(
+        link.children().next().is_none(),
+        "its calls are in its own tree"
+    );
+    assert_snapshot!(render_normalised(&outer), @r"
+        nightly job             <t>
+          query_order           <t>
+          nightly job: cleanup  <t>  linked tree <id>
+          order_total           <t>
+            load_order          <t>
+              query_order       <t>
+            price_order         <t>
+        ");
+    assert_snapshot!(render_normalised(&inner), @r"
+        nightly job: cleanup  <t>  tree <id> inside tree <id>
+          price_order         <t>
+        ");
 }
 
 #[trace]

@@ -127,3 +127,44 @@ async fn a_service_error_is_a_failed_request_with_status_500() {
     snapshot.fold(&snapshotter);
     assert_snapshot!(counts(&snapshot), @r"POST /failing 500 ×1");
 }
+
+#[trace(err, fields(path))]
+async fn load_room(path: &str) -> Result<usize, String> {
+    if path.ends_with("/full") {
+        Err(format!("room {path:?} is full"))
+    } else {
+        Ok(path.len())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_root_of_an_http_request_carries_its_method_route_and_status() {
+    capture_trees();
+    let layer = TraceLayer::new()
+        .recorder(Arc::new(DebuggingRecorder::new()))
+        .route_with(|_, uri| uri.path().starts_with("/rooms/").then_some("/rooms/{name}"));
+    let service = layer.layer(service_fn(|request: Request<Empty<Bytes>>| async move {
+        let status = match load_room(request.uri().path()).await {
+            Ok(_) => 200,
+            Err(_) => 409,
+        };
+        let response = Response::builder().status(status).body(String::new());
+        Ok::<_, Infallible>(response.unwrap())
+    }));
+    let response = service
+        .oneshot(request("POST", "/rooms/full"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 409);
+    let tree = one_tree("POST /rooms/{name}");
+    assert_eq!(tree.method(), Some("POST"));
+    assert_eq!(tree.route(), Some("/rooms/{name}"));
+    assert_eq!(tree.status(), Some(409));
+    assert_snapshot!(render_normalised(&tree), @r#"
+        POST /rooms/{name}  <t>  status 409
+          load_room         <t>  path=/rooms/full  err: room "/rooms/full" is full
+        "#);
+    let json = trace_suite::json_normalised(&tree);
+    let head = &json[..json.find(r#","root":"#).unwrap()];
+    assert_snapshot!(head, @r#"{"id":<id>,"outer":null,"uncounted":0,"status":409,"method":"POST","route":"/rooms/{name}","remote_parent":null,"calls":1"#);
+}

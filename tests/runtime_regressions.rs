@@ -116,15 +116,17 @@ mod a_request_root_alive_across_await {
             "the inner tree arrived while its caller ran"
         );
         assert_snapshot!(render_normalised(&inner[0]), @r"
-        GET /inner    <t>  busy <t>
-          inner_step  <t>  busy <t>
-          inner_step  <t>  busy <t>
-        ");
+            GET /inner    <t>  tree <id> inside tree <id>  busy <t>
+              inner_step  <t>  busy <t>
+              inner_step  <t>  busy <t>
+            ");
+        // The inner request is one node of its caller's tree, linked to its own.
         assert_snapshot!(render_normalised(&one_tree("outer_handler")), @r"
-        outer_handler  <t>  busy <t>
-          inner_step   <t>  busy <t>
-          inner_step   <t>  busy <t>
-        ");
+            outer_handler  <t>  busy <t>
+              inner_step   <t>  busy <t>
+              GET /inner   <t>  busy <t>  linked tree <id>
+              inner_step   <t>  busy <t>
+            ");
         let unrelated = trace_suite::wait_for_trees("unrelated_task", 3);
         assert_eq!(unrelated.len(), 3);
         for tree in &unrelated {

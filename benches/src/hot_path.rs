@@ -2,7 +2,10 @@
 //! this project's workload (111 traced calls per request) in one mode for N
 //! requests and prints the time per traced call.
 //!
-//! `hot_path-<hash> [logged|full|metrics|off|bare] [requests] [sync|async]`:
+//! `hot_path-<hash> [logged|full|metrics|off|bare] [requests]
+//! [sync|async|sync-result|async-result|sync-err|async-err]`
+//! (`-result`: the same calls returning `Ok(..)` under `#[trace]`, `-err`
+//! under `#[trace(err)]`):
 //! `logged` is the default path (trees rendered and logged by a fmt
 //! subscriber to a counting sink), `full` trees built and delivered to a
 //! sink, not rendered; `stats` the same with live statistics on; `bare`
@@ -23,6 +26,11 @@ mod none;
 mod ours;
 mod recorder;
 mod workload;
+
+/// The workload returning `Result` (always `Ok`), under `#[trace]` and
+/// under `#[trace(err)]`.
+#[path = "peer/ours_err.rs"]
+mod ours_err;
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -48,6 +56,10 @@ fn main() {
         ("async", false) => |x| exec::block_on(ours::root_async(x)),
         ("sync", true) => none::root,
         ("async", true) => |x| exec::block_on(none::root_async(x)),
+        ("sync-result", false) => ours_err::plain_sync,
+        ("async-result", false) => ours_err::plain_async,
+        ("sync-err", false) => ours_err::err_sync,
+        ("async-err", false) => ours_err::err_async,
         (other, _) => panic!("unknown variant {other}: sync or async"),
     };
     let exporter = recorder::install(mode.stats());

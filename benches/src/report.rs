@@ -354,6 +354,7 @@ fn overhead_goals(results: &Overheads) {
     let logged = get(Peer::OursLogged);
     let built = get(Peer::OursBuilt);
     let stats = get(Peer::OursStats);
+    let err = get(Peer::OursErr);
     let metrics_only = get(Peer::OursMetrics);
     let off = get(Peer::OursOff);
     for (v, name) in ["sync", "async"].iter().enumerate() {
@@ -399,6 +400,13 @@ fn overhead_goals(results: &Overheads) {
                 Peer::OursBuilt,
                 1.1,
                 "trees built",
+            ),
+            (
+                err,
+                "#[trace(err)] on Ok",
+                Peer::OursResult,
+                1.05,
+                "#[trace] on Ok",
             ),
             (
                 metrics_only,

@@ -70,3 +70,61 @@ macro_rules! tree_workload {
 }
 
 pub(crate) use tree_workload;
+
+/// The same tree of calls returning `Result<u64, String>` (always `Ok`):
+/// `leaf_r`, `child_r`, `root_r` and their `_async` twins, for measuring
+/// `#[trace(err)]` on calls that succeed against `#[trace]` on the same
+/// functions.
+#[allow(unused_macros, reason = "used by the hot_path binary only")]
+macro_rules! result_workload {
+    ($(#[$attr:meta])*) => {
+        $(#[$attr])*
+        pub fn leaf_r(x: u64) -> Result<u64, String> {
+            Ok($crate::workload::leaf_body(x))
+        }
+
+        $(#[$attr])*
+        pub fn child_r(x: u64) -> Result<u64, String> {
+            let mut acc = 0;
+            for i in 0..$crate::workload::FANOUT {
+                acc ^= leaf_r(x.wrapping_add(i))?;
+            }
+            Ok(acc)
+        }
+
+        $(#[$attr])*
+        pub fn root_r(x: u64) -> Result<u64, String> {
+            let mut acc = 0;
+            for i in 0..$crate::workload::FANOUT {
+                acc ^= child_r(x.wrapping_mul($crate::workload::FANOUT).wrapping_add(i))?;
+            }
+            Ok(acc)
+        }
+
+        $(#[$attr])*
+        pub async fn leaf_r_async(x: u64) -> Result<u64, String> {
+            Ok($crate::workload::leaf_body(x))
+        }
+
+        $(#[$attr])*
+        pub async fn child_r_async(x: u64) -> Result<u64, String> {
+            let mut acc = 0;
+            for i in 0..$crate::workload::FANOUT {
+                acc ^= leaf_r_async(x.wrapping_add(i)).await?;
+            }
+            Ok(acc)
+        }
+
+        $(#[$attr])*
+        pub async fn root_r_async(x: u64) -> Result<u64, String> {
+            let mut acc = 0;
+            for i in 0..$crate::workload::FANOUT {
+                acc ^= child_r_async(x.wrapping_mul($crate::workload::FANOUT).wrapping_add(i)).await?;
+            }
+            Ok(acc)
+        }
+    };
+}
+
+#[allow(unused_imports, reason = "used by the hot_path binary only")]
+pub(crate) use result_workload;

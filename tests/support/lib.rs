@@ -15,6 +15,9 @@
 //!   Prometheus text.
 //! - [`http`]: a real axum server on 127.0.0.1 and a hyper client.
 //! - [`log`]: a shared buffer for a `fmt` subscriber's output.
+//! - [`raw_http`]: one hand-written HTTP/1.1 exchange, for any request line.
+//! - [`html`]: the trace page's requests and rows read back, with each
+//!   bar's place, from the server's HTML or a browser's DOM.
 //! - [`pushgateway`]: a real Prometheus Pushgateway started for one test.
 //! - [`json`]: a minimal JSON reader, to parse [`CallTree::to_json`] output
 //!   back and compare it with the tree it came from.
@@ -22,6 +25,7 @@
 //! [`CallTree::to_json`]: trace_runtime::tree::CallTree::to_json
 
 pub mod capture;
+pub mod html;
 pub mod http;
 pub mod json;
 pub mod log;
@@ -29,8 +33,9 @@ pub mod metrics;
 pub mod normalise;
 pub mod prometheus;
 pub mod pushgateway;
+pub mod raw_http;
 pub mod recorder;
 pub mod snapshot;
 
 pub use capture::{capture_trees, one_tree, take_trees, wait_for_trees};
-pub use normalise::{json_normalised, outline, render_normalised};
+pub use normalise::{json_normalised, outline, render_normalised, words_normalised};

@@ -1,4 +1,5 @@
-//! Tree renderings with durations replaced by `<t>`, for snapshots.
+//! Tree renderings with durations replaced by `<t>` (and tree ids by
+//! `<id>`), for snapshots.
 //!
 //! [`render_normalised`] starts from the runtime's own
 //! [`render`](trace_runtime::tree::CallTree::render), so snapshots test the real
@@ -167,6 +168,21 @@ fn normalise_mark(mark: &str) -> String {
             return format!("{prefix}{T}");
         }
     }
+    // Tree ids depend on the order trees were made in: `<id>`.
+    if let Some(id) = mark.strip_prefix("linked tree ") {
+        assert!(id.parse::<u64>().is_ok(), "not a tree id: {id:?}");
+        return "linked tree <id>".to_owned();
+    }
+    if let Some((id, outer)) = mark
+        .strip_prefix("tree ")
+        .and_then(|rest| rest.split_once(" inside tree "))
+    {
+        assert!(
+            id.parse::<u64>().is_ok() && outer.parse::<u64>().is_ok(),
+            "{mark:?}"
+        );
+        return "tree <id> inside tree <id>".to_owned();
+    }
     mark.to_owned()
 }
 
@@ -182,31 +198,65 @@ fn is_duration(text: &str) -> bool {
     })
 }
 
-/// `tree.to_json()` with the values of `start_ns`, `wall_ns`, `own_ns` and `busy_ns`
-/// replaced by `<t>` (a `null` stays `null`).
+/// `tree.to_json()` with the values of `start_ns`, `wall_ns`, `own_ns`,
+/// `busy_ns` and `total_ns` replaced by `<t>`, and the tree ids of `id`,
+/// `outer` and `linked_tree` by `<id>` (a `null` stays `null`).
 #[must_use]
 pub fn json_normalised(tree: &CallTree) -> String {
+    const KEYS: [(&str, &str); 8] = [
+        ("\"start_ns\":", T),
+        ("\"wall_ns\":", T),
+        ("\"own_ns\":", T),
+        ("\"busy_ns\":", T),
+        ("\"total_ns\":", T),
+        ("{\"id\":", "<id>"),
+        ("\"outer\":", "<id>"),
+        ("\"linked_tree\":", "<id>"),
+    ];
     let json = tree.to_json();
     let mut out = String::with_capacity(json.len());
     let mut rest = json.as_str();
-    while let Some(pos) = [
-        "\"start_ns\":",
-        "\"wall_ns\":",
-        "\"own_ns\":",
-        "\"busy_ns\":",
-    ]
-    .iter()
-    .filter_map(|key| rest.find(key).map(|at| at + key.len()))
-    .min()
+    while let Some((pos, placeholder)) = KEYS
+        .iter()
+        .filter_map(|(key, placeholder)| rest.find(key).map(|at| (at + key.len(), *placeholder)))
+        .min()
     {
         out.push_str(&rest[..pos]);
         rest = &rest[pos..];
         let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
         if digits > 0 {
-            out.push_str(T);
+            out.push_str(placeholder);
             rest = &rest[digits..];
         }
     }
     out.push_str(rest);
+    out
+}
+
+/// Any text with every duration (`12.34µs`, `12.34us`, `850ns`, `1.500s`)
+/// replaced by `<t>` and runs of spaces collapsed to one: for text whose
+/// column widths follow the durations (a request's summary, ASCII trees).
+#[must_use]
+pub fn words_normalised(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let words: Vec<&str> = line
+            .split_whitespace()
+            .map(|word| {
+                let number = word.trim_end_matches(|c: char| c.is_ascii_alphabetic() || c == 'µ');
+                let unit = &word[number.len()..];
+                let is_time = ["ns", "µs", "us", "ms", "s"].contains(&unit)
+                    && !number.is_empty()
+                    && number.chars().all(|c| c.is_ascii_digit() || c == '.');
+                if is_time {
+                    T
+                } else {
+                    word
+                }
+            })
+            .collect();
+        out.push_str(&words.join(" "));
+        out.push('\n');
+    }
     out
 }

@@ -4,6 +4,8 @@ use proc_macro2::Span;
 use syn::meta::ParseNestedMeta;
 use syn::{LitStr, Path};
 
+use crate::fields::Fields;
+
 /// Options of one `#[trace]` attribute, each with the span of the user's token.
 #[derive(Default, Clone)]
 pub struct TraceArgs {
@@ -17,6 +19,22 @@ pub struct TraceArgs {
     pub slow: Option<(u64, Span)>,
     /// `objective = PATH`: a `trace_runtime::objective::Objective` constant.
     pub objective: Option<Path>,
+    /// `err` / `err(Debug)`: record the error text of failed calls.
+    pub err: Option<ErrArg>,
+    /// `fields(...)`: values recorded on the call's node.
+    pub fields: Option<Fields>,
+}
+
+/// The `err` option.
+#[derive(Clone, Copy)]
+pub struct ErrArg {
+    /// `err(Debug)` rather than `err` / `err(Display)`.
+    pub debug: bool,
+    /// The `err` keyword.
+    pub span: Span,
+    /// Given on `#[instrument_all]`, not on the method: methods whose
+    /// return type does not fit record nothing instead of failing to build.
+    pub inherited: bool,
 }
 
 /// Which attribute is being parsed; decides the options allowed.
@@ -28,9 +46,10 @@ pub enum Site {
     ImplBlock,
 }
 
-const TRACE_OPTIONS: &str =
-    "`name = \"...\"`, `skip`, `slow = \"50ms\"`, `objective = CONST` or `crate = path`";
-const IMPL_OPTIONS: &str = "`slow = \"50ms\"`, `objective = CONST` or `crate = path`";
+const TRACE_OPTIONS: &str = "`name = \"...\"`, `skip`, `slow = \"50ms\"`, `objective = CONST`, \
+     `err`, `err(Debug)`, `fields(...)` or `crate = path`";
+const IMPL_OPTIONS: &str =
+    "`slow = \"50ms\"`, `objective = CONST`, `err`, `err(Debug)` or `crate = path`";
 
 impl TraceArgs {
     /// Parses the tokens inside the attribute's parentheses.
@@ -71,6 +90,22 @@ impl TraceArgs {
             let lit: LitStr = meta.value()?.parse()?;
             let nanos = parse_duration(&lit)?;
             set_once(&mut self.slow, (nanos, lit.span()), meta)
+        } else if path.is_ident("err") {
+            let debug = parse_err_style(meta)?;
+            let err = ErrArg {
+                debug,
+                span: path_span(path),
+                inherited: false,
+            };
+            set_once(&mut self.err, err, meta)
+        } else if path.is_ident("fields") && site == Site::Trace {
+            let fields = Fields::parse(meta.input, path_span(path))?;
+            set_once(&mut self.fields, fields, meta)
+        } else if site == Site::ImplBlock && path.is_ident("fields") {
+            Err(meta.error(
+                "`fields` is not allowed on #[instrument_all]: each method has arguments of its \
+                 own; put #[trace(fields(...))] on the method",
+            ))
         } else if site == Site::ImplBlock && (path.is_ident("name") || path.is_ident("skip")) {
             Err(meta.error(if path.is_ident("name") {
                 "`name` is not allowed on #[instrument_all]: each method is labelled `Type::method`; \
@@ -101,8 +136,40 @@ impl TraceArgs {
         if self.objective.is_none() {
             self.objective.clone_from(&outer.objective);
         }
+        if self.err.is_none() {
+            self.err = outer.err.map(|err| ErrArg {
+                inherited: true,
+                ..err
+            });
+        }
         self
     }
+}
+
+/// `err` (false), `err(Display)` (false) or `err(Debug)` (true).
+fn parse_err_style(meta: &ParseNestedMeta) -> syn::Result<bool> {
+    if meta.input.peek(syn::Token![=]) {
+        return Err(meta.error("expected `err`, `err(Display)` or `err(Debug)`"));
+    }
+    if !meta.input.peek(syn::token::Paren) {
+        return Ok(false);
+    }
+    let mut debug = None;
+    meta.parse_nested_meta(|inner| {
+        let style = if inner.path.is_ident("Debug") {
+            true
+        } else if inner.path.is_ident("Display") {
+            false
+        } else {
+            return Err(inner.error("expected `Display` or `Debug`: `err(Debug)`"));
+        };
+        if debug.is_some() {
+            return Err(inner.error("give one of `Display` or `Debug`"));
+        }
+        debug = Some(style);
+        Ok(())
+    })?;
+    Ok(debug.unwrap_or(false))
 }
 
 fn path_span(path: &Path) -> Span {

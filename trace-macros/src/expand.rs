@@ -10,7 +10,7 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Block, ReturnType, Signature};
 
-use crate::args::TraceArgs;
+use crate::args::{ErrArg, TraceArgs};
 use crate::model::{contains_impl_trait, Kind};
 
 /// Everything the expansion needs besides the body.
@@ -23,6 +23,33 @@ pub struct Target<'a> {
     /// closure, where `Location::caller()` and panics of `unwrap()` would
     /// report the closure instead of the function's caller.
     pub track_caller: bool,
+}
+
+/// Rejects options the function's shape cannot honour, at the option: a
+/// shorthand field that names no argument, `fields` on a function returning
+/// a hand-written future (its node opens when the future is first polled,
+/// after the arguments are gone), `err` on a function that never returns.
+pub fn check_options(target: &Target) -> syn::Result<()> {
+    let kind = Kind::of(target.sig);
+    if let Some(fields) = &target.args.fields {
+        fields.check(target.sig)?;
+        if matches!(kind, Kind::FutureImpl | Kind::FutureBoxed) {
+            return Err(syn::Error::new(
+                fields.span,
+                "`fields` is not supported on a function that returns a future it builds \
+                 itself: make it an `async fn`, or trace the `async fn` it calls",
+            ));
+        }
+    }
+    if let Some(err) = &target.args.err {
+        if kind == Kind::Never && !err.inherited {
+            return Err(syn::Error::new(
+                err.span,
+                "`err` on a function that never returns: it has no `Err` to record; remove `err`",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The new body for `target`, replacing `block`.
@@ -46,9 +73,34 @@ pub fn instrument_body(target: &Target, block: &Block) -> Block {
         let outcome = outcome_of(quote!(__trace_ret));
         quote!(|__trace_ret| #outcome)
     };
+    let err = target.args.err.as_ref();
+    // `|__trace_ret, __trace_out| ...` for futures (the output borrowed).
+    let describe_future = err.map(|err| {
+        let write = describe(err, &private, quote!(__trace_ret), ret_span);
+        quote!(|__trace_ret, __trace_out| #write)
+    });
+    let fields = target.args.fields.as_ref();
     let body = match Kind::of(target.sig) {
         Kind::Async => {
             let hint = return_hint(&target.sig.output, ret_span);
+            let record = fields.map(|fields| {
+                let count = fields.count();
+                let recorder = fields.recorder();
+                // The body's first poll runs as the call, its frame current.
+                quote! {
+                    if __trace_on {
+                        #private::record_fields(&__TRACE_SITE, #count, #recorder);
+                    }
+                }
+            });
+            let start = match &describe_future {
+                Some(describe) => quote! {
+                    #private::Instrumented::enabled_err(&__TRACE_SITE, __trace_body, #classify, #describe)
+                },
+                None => quote! {
+                    #private::Instrumented::enabled(&__TRACE_SITE, __trace_body, #classify)
+                },
+            };
             // The body runs at the outer future's first poll, the moment
             // the call would start, so the switch is read there: switched
             // off, the body is awaited bare, with no wrapper state to keep.
@@ -59,10 +111,11 @@ pub fn instrument_body(target: &Target, block: &Block) -> Block {
                 let __trace_on = #private::is_enabled();
                 let __trace_body = async move {
                     #hint
+                    #record
                     { #(#stmts)* }
                 };
                 if __trace_on {
-                    #private::Instrumented::enabled(&__TRACE_SITE, __trace_body, #classify).await
+                    #start.await
                 } else {
                     __trace_body.await
                 }
@@ -78,25 +131,43 @@ pub fn instrument_body(target: &Target, block: &Block) -> Block {
             } else {
                 quote!(enter)
             };
+            let record = record_sync(fields);
+            let finish = match err {
+                Some(err) => {
+                    let write = describe(err, &private, quote!(&__trace_ret), ret_span);
+                    quote!(__trace_call.finish_err(#sync_outcome, |__trace_out| #write);)
+                }
+                None => quote!(__trace_call.finish(#sync_outcome);),
+            };
             quote! {
                 #site
                 let __trace_call = #private::CallGuard::#enter(&__TRACE_SITE);
+                #record
                 #run
                 // Unreachable when the body diverges (ends in `loop`, `panic!`).
                 #[allow(unreachable_code)]
-                __trace_call.finish(#sync_outcome);
+                #finish
                 __trace_ret
             }
         }
-        Kind::Never => quote! {
-            #site
-            let __trace_call = #private::CallGuard::enter(&__TRACE_SITE);
-            #(#stmts)*
-        },
+        Kind::Never => {
+            let record = record_sync(fields);
+            quote! {
+                #site
+                let __trace_call = #private::CallGuard::enter(&__TRACE_SITE);
+                #record
+                #(#stmts)*
+            }
+        }
         Kind::FutureImpl | Kind::FutureBoxed => {
             let run = run_body(target, stmts, quote!(__trace_future));
-            let future = quote! {
-                #private::Instrumented::new(&__TRACE_SITE, __trace_future, #classify)
+            let future = match &describe_future {
+                Some(describe) => quote! {
+                    #private::Instrumented::new_err(&__TRACE_SITE, __trace_future, #classify, #describe)
+                },
+                None => quote! {
+                    #private::Instrumented::new(&__TRACE_SITE, __trace_future, #classify)
+                },
             };
             let future = if Kind::of(target.sig) == Kind::FutureBoxed {
                 quote!(::std::boxed::Box::pin(#future))
@@ -113,6 +184,53 @@ pub fn instrument_body(target: &Target, block: &Block) -> Block {
     let mut new_block: Block = syn::parse_quote_spanned!(block.brace_token.span.join()=> { #body });
     new_block.brace_token = block.brace_token;
     new_block
+}
+
+/// `__trace_call.fields(N, |__trace_fields| ...);` for a sync call, whose
+/// guard knows whether the call has a node.
+fn record_sync(fields: Option<&crate::fields::Fields>) -> Option<TokenStream> {
+    fields.map(|fields| {
+        let count = fields.count();
+        let recorder = fields.recorder();
+        quote!(__trace_call.fields(#count, #recorder);)
+    })
+}
+
+/// Writes the error of `value` (a reference to the returned value) into
+/// `__trace_out`. Given on the function, the return type must be a
+/// `Result` with a `Display` (`Debug`) error, an error spanned at the
+/// return type otherwise; inherited from `#[instrument_all]`, methods whose
+/// return type does not fit record nothing.
+fn describe(
+    err: &ErrArg,
+    private: &TokenStream,
+    value: TokenStream,
+    ret_span: Span,
+) -> TokenStream {
+    // At the return type: a type that does not fit is an error there.
+    let value: TokenStream = value
+        .into_iter()
+        .map(|mut token| {
+            token.set_span(ret_span);
+            token
+        })
+        .collect();
+    match (err.inherited, err.debug) {
+        (false, false) => quote_spanned!(ret_span=> #private::err_display(#value, __trace_out)),
+        (false, true) => quote_spanned!(ret_span=> #private::err_debug(#value, __trace_out)),
+        (true, debug) => {
+            let (chosen, method) = if debug {
+                (quote!(InheritedDebug), quote!(err_debug))
+            } else {
+                (quote!(InheritedDisplay), quote!(err_display))
+            };
+            quote! {{
+                #[allow(unused_imports)]
+                use #private::{#chosen as _, NoErr as _};
+                (&#private::ErrOf(#value)).#method(__trace_out)
+            }}
+        }
+    }
 }
 
 /// `crate = path`, or `::trace_runtime`.

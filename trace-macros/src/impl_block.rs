@@ -10,7 +10,7 @@ use quote::quote;
 use syn::{ImplItem, ImplItemFn, ItemImpl, Type};
 
 use crate::args::{Site, TraceArgs};
-use crate::expand::{instrument_body, Target};
+use crate::expand::{check_options, instrument_body, Target};
 use crate::item::check_traceable;
 use crate::model::has_track_caller;
 
@@ -53,7 +53,7 @@ fn instrument_methods(attr: TokenStream, imp: &mut ItemImpl) -> syn::Result<()> 
             check_traceable(&method.sig)?;
         }
         let args = own.args.or(&outer);
-        if args.skip.is_some() || method.sig.constness.is_some() || cfg!(feature = "off") {
+        if args.skip.is_some() || method.sig.constness.is_some() {
             continue;
         }
         let label = args.name.as_ref().map_or_else(
@@ -66,6 +66,10 @@ fn instrument_methods(attr: TokenStream, imp: &mut ItemImpl) -> syn::Result<()> 
             args: &args,
             track_caller: has_track_caller(&method.attrs),
         };
+        check_options(&target)?;
+        if cfg!(feature = "off") {
+            continue;
+        }
         method.block = instrument_body(&target, &method.block);
     }
     Ok(())

@@ -5,7 +5,7 @@ use proc_macro2::TokenStream;
 use syn::spanned::Spanned;
 
 use crate::args::{Site, TraceArgs};
-use crate::expand::{instrument_body, Target};
+use crate::expand::{check_options, instrument_body, Target};
 use crate::model::has_track_caller;
 
 const ONLY_FUNCTIONS: &str = "#[trace] can only be applied to functions and methods";
@@ -37,7 +37,7 @@ pub fn expand_trace(attr: TokenStream, item: TokenStream) -> syn::Result<TokenSt
         }
     };
     check_traceable(&func.sig)?;
-    if args.skip.is_some() || cfg!(feature = "off") {
+    if args.skip.is_some() {
         return Ok(quote::quote!(#func));
     }
     let target = Target {
@@ -49,6 +49,11 @@ pub fn expand_trace(attr: TokenStream, item: TokenStream) -> syn::Result<TokenSt
         args: &args,
         track_caller: has_track_caller(&func.attrs),
     };
+    // Checked under `off` too, so a build with it accepts no more.
+    check_options(&target)?;
+    if cfg!(feature = "off") {
+        return Ok(quote::quote!(#func));
+    }
     let block = instrument_body(&target, &func.block);
     *func.block = block;
     Ok(quote::quote!(#func))

@@ -2,7 +2,8 @@
 //!
 //! Do not depend on this crate directly: `trace-runtime` re-exports
 //! `trace` and `instrument_all` and documents them. The crate is
-//! split by phase: `args` parses attribute options, `model` classifies the
+//! split by phase: `args` parses attribute options (`fields` those of
+//! `fields(...)`), `model` classifies the
 //! annotated function, `expand` generates code, `impl_block` applies it to
 //! every method of an `impl`, and `fallback` turns an error into one
 //! diagnostic plus the user's item unchanged.
@@ -10,6 +11,7 @@
 mod args;
 mod expand;
 mod fallback;
+mod fields;
 mod impl_block;
 mod item;
 mod model;

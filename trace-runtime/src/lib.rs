@@ -5,6 +5,7 @@
 // The switched-off path must inline into every traced function; measured.
 #![allow(clippy::inline_always)]
 
+mod annotate;
 mod call;
 mod callsite;
 mod clock;
@@ -17,6 +18,8 @@ pub mod http;
 pub mod metrics;
 pub mod objective;
 mod outcome;
+#[cfg(feature = "pages")]
+pub mod pages;
 mod segments;
 #[cfg(feature = "stats")]
 pub mod stats;
@@ -44,6 +47,9 @@ pub mod tree;
 /// | `name = "label"` | the `function` label and tree name (default: the function's name; `Type::method` under [`macro@instrument_all`]); non-empty, at most 128 bytes, no whitespace |
 /// | `slow = "50ms"` | mark calls at least this slow in the tree and log them to [`SLOW_TARGET`] (`ns`, `us`, `ms`, `s`) |
 /// | `objective = CONST` | label the function's series with an [`Objective`](crate::objective::Objective) for SLO rules and dashboards |
+/// | `err` | on a call that returns `Err(e)`, record `e`'s `Display` on its node ([`CallNode::error`](crate::tree::CallNode::error); at most [`MAX_ERROR_BYTES`](crate::tree::MAX_ERROR_BYTES), cut ones end in `...`); the function must return a `Result` whose error has `Display` |
+/// | `err(Debug)` | the same with `e`'s `Debug`, for errors without `Display` |
+/// | `fields(room = id, user = %name, req = ?r, seats)` | record chosen values on the node ([`CallNode::fields`](crate::tree::CallNode::fields)): `name = value` for numbers, `bool`, `char` and strings, `%` for `Display`, `?` for `Debug`; `seats` alone records the argument `seats` (a name that is no argument is a compile error); each value at most [`MAX_FIELD_BYTES`](crate::tree::MAX_FIELD_BYTES) |
 /// | `skip` | leave the function untouched (useful inside [`macro@instrument_all`]) |
 /// | `crate = path` | where `trace_runtime` is, when it is re-exported under another path |
 ///
@@ -70,6 +76,34 @@ pub mod tree;
 /// # });
 /// ```
 ///
+/// Nothing is recorded without `err` or `fields`, so no argument or error
+/// text reaches a log unless named. Both are evaluated only for a call that
+/// has a node of its own (instrumentation on, trees collected and wanted,
+/// the call below the node cap), after the call starts: field expressions
+/// with side effects run only then. An `Ok` costs `err` one comparison.
+/// `fields` is not accepted on functions returning a hand-written future.
+///
+/// ```
+/// use trace_runtime::trace;
+///
+/// #[derive(Debug)]
+/// enum JoinError { Full }
+///
+/// impl std::fmt::Display for JoinError {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+///         f.write_str("room is full")
+///     }
+/// }
+///
+/// #[trace(err, fields(room, player = %name))]
+/// fn join(room: u32, name: &str) -> Result<(), JoinError> {
+///     Err(JoinError::Full)
+/// }
+///
+/// // In the request's tree: `join  12.00µs  room=7 player=ann  err: room is full`
+/// assert!(trace_runtime::in_request("POST /join", || join(7, "ann")).is_err());
+/// ```
+///
 /// Under `#[track_caller]` the body runs in place so caller locations stay
 /// exact; an early `return` or `?` then counts as `ok` (panics still count as
 /// errors).
@@ -85,7 +119,10 @@ pub use trace_macros::trace;
 /// supported. Methods are labelled `Type::method`. `const fn`s are left
 /// untouched; a method opts out with `#[trace(skip)]` and overrides options
 /// with its own `#[trace(...)]`. The block itself accepts `slow = "..."`,
-/// `objective = CONST` and `crate = path`, which every method inherits. The per-method
+/// `objective = CONST`, `err` / `err(Debug)` and `crate = path`, which every
+/// method inherits; an inherited `err` records the errors of the methods
+/// returning a `Result` whose error fits and nothing for the others.
+/// `fields(...)` goes on a method's own `#[trace(...)]`. The per-method
 /// `#[trace(...)]` attributes are consumed by `#[instrument_all]`, so they
 /// need no `use trace_runtime::trace;`.
 ///
@@ -166,7 +203,11 @@ macro_rules! exporter_builder {
 /// What macro expansions use. Not public API: may change in any release.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::call::future::Instrumented;
+    pub use crate::annotate::{
+        err_debug, err_display, record_fields, ErrOf, ErrorText, FieldSet, FieldValue,
+        InheritedDebug, InheritedDisplay, NoErr,
+    };
+    pub use crate::call::future::{Describe, Instrumented, NoDescribe, WithErr};
     pub use crate::call::guard::CallGuard;
     pub use crate::callsite::Callsite;
     pub use crate::config::is_enabled;

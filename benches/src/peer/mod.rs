@@ -8,6 +8,7 @@ pub mod metered_impl;
 pub mod none;
 pub mod otlp;
 pub mod ours;
+pub mod ours_err;
 pub mod sites;
 pub mod tracing_instrument;
 
@@ -46,6 +47,10 @@ pub enum Peer {
     /// [`Peer::OursBuilt`] with live statistics on
     /// (`ExporterBuilder::stats`).
     OursStats,
+    /// [`Peer::OursBuilt`] on calls returning `Result` (always `Ok`).
+    OursResult,
+    /// [`Peer::OursResult`] under `#[trace(err)]`.
+    OursErr,
     /// This project with trees switched off.
     OursMetrics,
     /// This project switched off at run time.
@@ -87,7 +92,7 @@ impl Variant {
 
 impl Peer {
     /// Every contender, baseline first, in table order.
-    pub const ALL: [Peer; 16] = [
+    pub const ALL: [Peer; 18] = [
         Peer::None,
         Peer::OursLogged,
         Peer::Tracing,
@@ -99,6 +104,8 @@ impl Peer {
         Peer::FastraceNoRoot,
         Peer::OursBuilt,
         Peer::OursStats,
+        Peer::OursResult,
+        Peer::OursErr,
         Peer::OursMetrics,
         Peer::OursOff,
         Peer::OursOtlpDiscard,
@@ -120,6 +127,8 @@ impl Peer {
             Peer::OursLogged => "ours-logged",
             Peer::OursBuilt => "ours-built",
             Peer::OursStats => "ours-stats",
+            Peer::OursResult => "ours-result",
+            Peer::OursErr => "ours-err",
             Peer::OursMetrics => "ours-metrics",
             Peer::OursOff => "ours-off",
             Peer::OursOtlpDiscard => "ours-otlp-discard",
@@ -157,6 +166,8 @@ impl Peer {
                 "trace-runtime #[trace], trees built, not rendered, + live stats \
                  (ExporterBuilder::stats)"
             }
+            Peer::OursResult => "trace-runtime #[trace], trees built, calls returning Ok(..)",
+            Peer::OursErr => "trace-runtime #[trace(err)], trees built, calls returning Ok(..)",
             Peer::OursMetrics => "trace-runtime #[trace], trees off (metrics only)",
             Peer::OursOff => "trace-runtime #[trace], set_enabled(false)",
             Peer::OursOtlpDiscard => {
@@ -183,6 +194,7 @@ impl Peer {
             Peer::OursLogged => ours::setup(ours::Mode::Logged),
             Peer::OursBuilt => ours::setup(ours::Mode::Built),
             Peer::OursStats => ours::setup(ours::Mode::BuiltStats),
+            Peer::OursResult | Peer::OursErr => ours::setup(ours::Mode::Built),
             Peer::OursMetrics => ours::setup(ours::Mode::MetricsOnly),
             Peer::OursOff => ours::setup(ours::Mode::Off),
             Peer::OursOtlpDiscard => otlp::setup(otlp::Target::Discard, false),
@@ -212,6 +224,8 @@ impl Peer {
                 Peer::Autometrics => autometrics_fn::root,
                 Peer::Metered => metered_impl::request_sync,
                 Peer::HandWritten => hand_written::root,
+                Peer::OursResult => ours_err::plain_sync,
+                Peer::OursErr => ours_err::err_sync,
                 Peer::OursLogged
                 | Peer::OursBuilt
                 | Peer::OursStats
@@ -231,6 +245,8 @@ impl Peer {
                 Peer::Autometrics => |x| block_on(autometrics_fn::root_async(x)),
                 Peer::Metered => metered_impl::request_async,
                 Peer::HandWritten => |x| block_on(hand_written::root_async(x)),
+                Peer::OursResult => ours_err::plain_async,
+                Peer::OursErr => ours_err::err_async,
                 Peer::OursLogged
                 | Peer::OursBuilt
                 | Peer::OursStats
@@ -265,6 +281,7 @@ impl Peer {
             Peer::OursLogged => Some(ours::Mode::Logged),
             Peer::OursBuilt => Some(ours::Mode::Built),
             Peer::OursStats => Some(ours::Mode::BuiltStats),
+            Peer::OursResult | Peer::OursErr => Some(ours::Mode::Built),
             Peer::OursMetrics => Some(ours::Mode::MetricsOnly),
             Peer::OursOff => Some(ours::Mode::Off),
             _ => None,

@@ -82,7 +82,9 @@ pub struct GameService {
     dice: Dice,
 }
 
-#[instrument_all(objective = API)]
+// `err`: each failed call's tree line says which error (`err: no room
+// "lobby"`), for every method that returns a `Result`.
+#[instrument_all(objective = API, err)]
 impl GameService {
     // Constructors are traced too; this one opts out to keep the log quiet.
     #[trace(skip)]
@@ -94,6 +96,7 @@ impl GameService {
     }
 
     /// Validates the name and size, then stores a new, empty room.
+    #[trace(fields(room = name, capacity))]
     pub async fn create_room(&self, name: &str, capacity: u32) -> Result<Room, GameError> {
         self.validate_room(name, capacity).await?;
         let room = Room {
@@ -171,6 +174,7 @@ impl GameService {
     }
 
     /// One room.
+    #[trace(fields(room = name))]
     pub async fn get_room(&self, name: &str) -> Result<Room, GameError> {
         io_wait(&self.dice, 2).await;
         self.find_room(name)
@@ -178,12 +182,14 @@ impl GameService {
     }
 
     /// Closes a room, sending its players away.
+    #[trace(fields(room = name))]
     pub async fn close_room(&self, name: &str) -> Result<Room, GameError> {
         self.get_room(name).await?;
         self.delete_room(name).await
     }
 
     /// Seats `player` in a room that has a free seat.
+    #[trace(fields(room = name, player))]
     pub async fn join_room(&self, name: &str, player: &str) -> Result<Room, GameError> {
         let room = self.get_room(name).await?;
         if room.players.iter().any(|p| p == player) {
@@ -196,6 +202,7 @@ impl GameService {
     }
 
     /// Frees `player`'s seat.
+    #[trace(fields(room = name, player))]
     pub async fn leave_room(&self, name: &str, player: &str) -> Result<Room, GameError> {
         self.get_room(name).await?;
         self.save_seats(name, Seat::Free(player)).await

@@ -7,6 +7,7 @@
 //! cargo run -p trace-demo                      # until Ctrl-C
 //! cargo run -p trace-demo -- --duration 10     # or DEMO_DURATION_SECS=10
 //! curl -s http://127.0.0.1:9000/metrics | grep function_calls_total
+//! # and in a browser: http://127.0.0.1:9000/traces (or :8080/traces)
 //! curl -s -H 'content-type: application/json' -d '{"name": "lobby"}' http://127.0.0.1:8080/rooms
 //! ```
 //!
@@ -29,6 +30,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use trace_runtime::pages::Retention;
 use trace_runtime::ExporterBuilder;
 
 use crate::game::{AuditLog, GameService};
@@ -60,6 +62,8 @@ async fn run() -> Result<(), Box<dyn Error>> {
         .with_target(true)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
+    // Each tree ends with the request's summary: where its time went.
+    trace_runtime::TreeConfig::current().summary(true).apply();
 
     let exporter = ExporterBuilder::new()
         .service_name("game-rooms")
@@ -68,6 +72,7 @@ async fn run() -> Result<(), Box<dyn Error>> {
         .process_metrics()
         .runtime_metrics(tokio::runtime::Handle::current())
         .stats(std::time::Duration::from_secs(60))
+        .trace_pages(Retention::default())
         .serve()?;
     let listener = tokio::net::TcpListener::bind(&options.listen)
         .await
@@ -75,6 +80,7 @@ async fn run() -> Result<(), Box<dyn Error>> {
     let service_addr = listener.local_addr()?;
     if let Some(metrics_addr) = exporter.local_addr() {
         println!("metrics on http://{metrics_addr}/metrics");
+        println!("traces on http://{metrics_addr}/traces");
     }
     println!("game rooms on http://{service_addr}/rooms");
 

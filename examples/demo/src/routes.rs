@@ -16,7 +16,8 @@
 //! Malformed JSON is a 400, a body of the wrong shape a 422 (axum's `Json`
 //! extractor says so); a storage failure is a 500. `GET /metrics` serves the
 //! exporter's text from this router too, outside the layer (neither traced
-//! nor counted), besides the exporter's own port.
+//! nor counted), besides the exporter's own port, and so does `GET /traces`
+//! the slowest and failed recent requests.
 
 use std::sync::Arc;
 
@@ -27,7 +28,7 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use trace_runtime::exporter::Exporter;
-use trace_runtime::http::{metrics_route, TraceLayer};
+use trace_runtime::http::{metrics_route, pages_router, TraceLayer};
 
 use crate::game::{AuditLog, GameError, GameService, Room};
 
@@ -40,9 +41,10 @@ pub struct App {
     pub audit: AuditLog,
 }
 
-/// The rooms API, traced, and `/metrics`.
+/// The rooms API, traced, `/metrics` and the trace page.
 pub fn router(app: Arc<App>, exporter: Exporter) -> Router {
-    Router::new()
+    let pages = exporter.recent_trees().cloned().map(pages_router);
+    let router = Router::new()
         .route("/rooms", get(list).post(create))
         .route("/rooms/{name}", get(find).delete(close))
         .route("/rooms/{name}/players", post(join))
@@ -52,7 +54,11 @@ pub fn router(app: Arc<App>, exporter: Exporter) -> Router {
         .with_state(app)
         // After the routes it wraps: one call tree per request.
         .layer(TraceLayer::new())
-        .route("/metrics", metrics_route(exporter))
+        .route("/metrics", metrics_route(exporter));
+    match pages {
+        Some(pages) => router.merge(pages),
+        None => router,
+    }
 }
 
 /// `POST /rooms`.

@@ -13,9 +13,9 @@ use crate::clock::Instant;
 use crate::frame::{self, Frame};
 use crate::metrics::call::CallMetrics;
 use crate::outcome::Outcome;
-use crate::traceparent::TraceParent;
+use crate::tree::extra::{Link, NodeExtra};
 use crate::tree::live::{Closing, LiveTree, NodeId, TreeRef};
-use crate::tree::RootName;
+use crate::tree::{RootInfo, RootName};
 
 /// The `tracing` target of the event logged for each slow call.
 pub const SLOW_TARGET: &str = "trace_runtime::slow";
@@ -23,7 +23,7 @@ pub const SLOW_TARGET: &str = "trace_runtime::slow";
 /// What starts: a traced function, or a root the user opened by name.
 pub(crate) enum Opening {
     Traced(&'static Callsite),
-    Root(RootName, Option<TraceParent>),
+    Root(RootInfo),
 }
 
 /// A running call.
@@ -65,12 +65,16 @@ impl ActiveCall {
         start_under(site, how, parent, tree)
     }
 
-    /// Starts the root of a request named `name`, called from `remote` in
-    /// another service if known; it becomes the current frame only when its
-    /// caller makes it so.
-    pub(crate) fn root(name: RootName, remote: Option<TraceParent>) -> ActiveCall {
+    /// Starts the root of the request `root` describes; it becomes the
+    /// current frame only when its caller makes it so. Opened inside a
+    /// request (the current frame has a tree), it is also a node of that
+    /// tree, linked to its own.
+    pub(crate) fn root(root: RootInfo) -> ActiveCall {
         let start = Instant::now();
-        let holder = TreeRef::new_root(name, remote, "", start);
+        let holder = TreeRef::new_root(root, "", start);
+        if let Some(holder) = &holder {
+            link_to_current(holder, start);
+        }
         ActiveCall {
             metrics: None,
             start,
@@ -86,7 +90,7 @@ impl ActiveCall {
     pub(crate) fn start_async(opening: Opening) -> ActiveCall {
         match opening {
             Opening::Traced(site) => ActiveCall::traced(site, Start::Async).1,
-            Opening::Root(name, remote) => ActiveCall::root(name, remote),
+            Opening::Root(root) => ActiveCall::root(root),
         }
     }
 
@@ -104,6 +108,13 @@ impl ActiveCall {
         !self.frame.tree.is_null()
     }
 
+    /// Whether the call has a node of its own in a tree, which can carry
+    /// annotations (a call folded past the node cap has none).
+    #[inline]
+    pub(crate) fn has_node(&self) -> bool {
+        self.in_tree() && self.frame.node.is_kept()
+    }
+
     /// Records the end of the call at `end` (busy time for async calls). The
     /// caller restores its frame, then calls [`release`](Self::release).
     /// A sync call ends while its own frame is current.
@@ -111,22 +122,25 @@ impl ActiveCall {
     pub(crate) fn end(&self, end: Instant, busy_nanos: Option<u64>, outcome: Outcome) {
         let wall_nanos = end.nanos_since(self.start);
         let site = self.frame.site;
-        if let (Some(metrics), Some(site)) = (self.metrics, site) {
-            metrics.end(wall_nanos, outcome);
-            if let Some(limit) = site.slow_nanos() {
-                if wall_nanos >= limit {
-                    log_slow(site, wall_nanos, limit);
-                }
-            }
-        }
-        if self.frame.tree.is_null() {
-            return;
-        }
         let closing = Closing {
             wall_nanos,
             busy_nanos,
             outcome,
         };
+        if let (Some(metrics), Some(site)) = (self.metrics, site) {
+            metrics.end(wall_nanos, outcome);
+            if let Some(limit) = site.slow_nanos() {
+                if wall_nanos >= limit {
+                    self.log_slow(site, wall_nanos, limit);
+                }
+            }
+        } else if let Some(holder) = &self.holder {
+            // A root: its node in an outer request, if it has one.
+            holder.tree().close_link(&closing);
+        }
+        if self.frame.tree.is_null() {
+            return;
+        }
         let close = |tree: &LiveTree| {
             tree.close(self.frame.node, site, &closing, self.frame.detached);
         };
@@ -140,6 +154,44 @@ impl ActiveCall {
                 }
             }),
         }
+    }
+
+    /// Adds to the annotations of the call's node, if it has one: its
+    /// error text or fields. Reaches the tree as [`end`](Self::end) does,
+    /// so a sync call records while its own frame is current.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn annotate(&self, add: &mut dyn FnMut(&mut NodeExtra)) {
+        if self.frame.tree.is_null() {
+            return;
+        }
+        match &self.holder {
+            Some(holder) => holder.tree().annotate(self.frame.node, add),
+            None => frame::with_current(|current, tree| {
+                if let Some(tree) = tree.filter(|_| std::ptr::eq(current.tree, self.frame.tree)) {
+                    tree.annotate(self.frame.node, add);
+                }
+            }),
+        }
+    }
+
+    /// Logs a call of `site` slower than `limit`, with its request's name
+    /// and tree id when it is in a tree.
+    #[cold]
+    #[inline(never)]
+    fn log_slow(&self, site: &'static Callsite, wall_nanos: u64, limit: u64) {
+        let request = if self.frame.tree.is_null() {
+            None
+        } else {
+            match &self.holder {
+                Some(holder) => Some(holder.tree().request()),
+                None => frame::with_current(|current, tree| {
+                    tree.filter(|_| std::ptr::eq(current.tree, self.frame.tree))
+                        .map(LiveTree::request)
+                }),
+            }
+        };
+        log_slow(site, wall_nanos, limit, request.as_ref());
     }
 
     /// [`end`](Self::end), out of line for the generic async future.
@@ -233,19 +285,58 @@ fn open(
 /// inlined start of every call stays small.
 #[inline(never)]
 fn site_root(site: &'static Callsite, start: Instant) -> Option<TreeRef> {
-    let name = RootName::Text(Cow::Borrowed(site.name()));
-    TreeRef::new_root(name, None, site.module(), start)
+    let root = RootInfo {
+        name: RootName::Text(Cow::Borrowed(site.name())),
+        ..RootInfo::default()
+    };
+    TreeRef::new_root(root, site.module(), start)
+}
+
+/// Makes `inner`, a new root's tree, a node of the tree of the current
+/// frame, if it has one: opened under the current call, closed when the
+/// inner root ends, linked to the inner tree. The outer tree is held (as
+/// the current frame holds it, attached or detached) until the inner one is
+/// delivered.
+#[cold]
+#[inline(never)]
+fn link_to_current(inner: &TreeRef, start: Instant) {
+    frame::with_current(|current, outer| {
+        let Some(outer) = outer else {
+            return;
+        };
+        let name = inner.tree().request().0;
+        let link = Link {
+            tree: inner.tree().id(),
+            name,
+        };
+        if let Some(node) = outer.open_link(current.node, link, start) {
+            inner
+                .tree()
+                .set_link(TreeRef::hold(outer, current.detached), node);
+        }
+    });
 }
 
 #[cold]
-fn log_slow(site: &'static Callsite, wall_nanos: u64, limit: u64) {
+fn log_slow(
+    site: &'static Callsite,
+    wall_nanos: u64,
+    limit: u64,
+    request: Option<&(RootName, u64)>,
+) {
     // Whole microseconds: readable, and no float noise.
     let wall_us = u64::try_from(Duration::from_nanos(wall_nanos).as_micros()).unwrap_or(u64::MAX);
     let threshold_us = limit / 1_000;
+    let (request, tree_id) = match request {
+        Some((name, id)) => (Some(&**name), Some(*id)),
+        None => (None, None),
+    };
     tracing::warn!(
         target: SLOW_TARGET,
         function = site.name(),
         module = site.module(),
+        request,
+        tree_id,
         wall_us,
         threshold_us,
         "slow call"

@@ -14,25 +14,26 @@ use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
+use crate::annotate::{self, ErrorText};
 use crate::call::active::{ActiveCall, Opening};
 use crate::callsite::Callsite;
 use crate::clock::Instant;
 use crate::config;
 use crate::frame::{self, Frame};
 use crate::outcome::Outcome;
-use crate::tree::RootName;
+use crate::tree::{RootInfo, RootName};
 
 pin_project! {
     /// The future of an async traced call. Dropping it before completion
     /// records [`Outcome::Cancelled`]; a panic inside a poll records
     /// [`Outcome::Panic`].
     #[must_use = "futures do nothing unless polled"]
-    pub struct Instrumented<F, C> {
+    pub struct Instrumented<F, C, D> {
         #[pin]
         inner: F,
         // After `inner`, so it is dropped after it: calls still running
         // inside end (cancelled) before this one does.
-        call: AsyncCall<Traced<C>>,
+        call: AsyncCall<Traced<C, D>>,
     }
 }
 
@@ -54,21 +55,65 @@ pub(crate) trait Kind<T> {
     fn outcome(&mut self, output: &T, call: &ActiveCall) -> Outcome;
 }
 
-/// A traced function: its call site, and how to classify its output.
-struct Traced<C> {
+/// A traced function: its call site, how to classify its output, and how
+/// to describe an error.
+struct Traced<C, D> {
     site: &'static Callsite,
     classify: C,
+    describe: D,
 }
 
-impl<T, C: FnMut(&T) -> Outcome> Kind<T> for Traced<C> {
+/// How an async call's failed output is described on its node.
+pub trait Describe<T> {
+    /// Whether it records anything: `false` compiles the check away.
+    const RECORDS: bool;
+    /// Writes the text of `output`, a failure.
+    fn describe(&mut self, output: &T, out: &mut ErrorText);
+}
+
+/// No error text (no `err` option).
+pub struct NoDescribe;
+
+impl<T> Describe<T> for NoDescribe {
+    const RECORDS: bool = false;
+    #[inline]
+    fn describe(&mut self, _output: &T, _out: &mut ErrorText) {}
+}
+
+/// The error text `D` writes (`#[trace(err)]`).
+pub struct WithErr<D>(pub D);
+
+impl<T, D: FnMut(&T, &mut ErrorText)> Describe<T> for WithErr<D> {
+    const RECORDS: bool = true;
+    #[inline]
+    fn describe(&mut self, output: &T, out: &mut ErrorText) {
+        (self.0)(output, out);
+    }
+}
+
+impl<T, C: FnMut(&T) -> Outcome, D: Describe<T>> Kind<T> for Traced<C, D> {
     #[inline]
     fn opening(&mut self) -> Opening {
         Opening::Traced(self.site)
     }
 
     #[inline]
-    fn outcome(&mut self, output: &T, _call: &ActiveCall) -> Outcome {
-        (self.classify)(output)
+    fn outcome(&mut self, output: &T, call: &ActiveCall) -> Outcome {
+        let outcome = (self.classify)(output);
+        if D::RECORDS && outcome == Outcome::Error && call.has_node() {
+            describe_error(&mut self.describe, output, call);
+        }
+        outcome
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn describe_error<T, D: Describe<T>>(describe: &mut D, output: &T, call: &ActiveCall) {
+    let mut text = ErrorText::default();
+    describe.describe(output, &mut text);
+    if let Some(text) = text.take() {
+        call.annotate(&mut annotate::store_error(text));
     }
 }
 
@@ -79,7 +124,10 @@ struct Root {
 
 impl<T> Kind<T> for Root {
     fn opening(&mut self) -> Opening {
-        Opening::Root(RootName::Text(std::mem::take(&mut self.name)), None)
+        Opening::Root(RootInfo {
+            name: RootName::Text(std::mem::take(&mut self.name)),
+            ..RootInfo::default()
+        })
     }
 
     fn outcome(&mut self, _output: &T, _call: &ActiveCall) -> Outcome {
@@ -110,7 +158,7 @@ struct Running {
     polled: bool,
 }
 
-impl<F, C> Instrumented<F, C>
+impl<F, C> Instrumented<F, C, NoDescribe>
 where
     F: Future,
     C: FnMut(&F::Output) -> Outcome,
@@ -132,10 +180,48 @@ where
 
     #[inline]
     fn with_phase(site: &'static Callsite, inner: F, classify: C, phase: Phase) -> Self {
+        Instrumented::describing(site, inner, classify, NoDescribe, phase)
+    }
+}
+
+impl<F, C, D> Instrumented<F, C, WithErr<D>>
+where
+    F: Future,
+    C: FnMut(&F::Output) -> Outcome,
+    D: FnMut(&F::Output, &mut ErrorText),
+{
+    /// [`Instrumented::new`] recording a failed call's error text as
+    /// `describe` writes it (`#[trace(err)]`).
+    #[inline]
+    pub fn new_err(site: &'static Callsite, inner: F, classify: C, describe: D) -> Self {
+        Instrumented::describing(site, inner, classify, WithErr(describe), Phase::NotStarted)
+    }
+
+    /// [`Instrumented::enabled`] recording a failed call's error text as
+    /// `describe` writes it (`#[trace(err)]`).
+    #[inline]
+    pub fn enabled_err(site: &'static Callsite, inner: F, classify: C, describe: D) -> Self {
+        Instrumented::describing(site, inner, classify, WithErr(describe), Phase::Starting)
+    }
+}
+
+impl<F, C, D> Instrumented<F, C, D> {
+    #[inline]
+    fn describing(
+        site: &'static Callsite,
+        inner: F,
+        classify: C,
+        describe: D,
+        phase: Phase,
+    ) -> Self {
         Instrumented {
             inner,
             call: AsyncCall {
-                kind: Traced { site, classify },
+                kind: Traced {
+                    site,
+                    classify,
+                    describe,
+                },
                 phase,
             },
         }
@@ -151,10 +237,11 @@ impl<F> InRequest<F> {
     }
 }
 
-impl<F, C> Future for Instrumented<F, C>
+impl<F, C, D> Future for Instrumented<F, C, D>
 where
     F: Future,
     C: FnMut(&F::Output) -> Outcome,
+    D: Describe<F::Output>,
 {
     type Output = F::Output;
 

@@ -1,5 +1,6 @@
 //! A sync traced call: a guard on the stack of the traced function.
 
+use crate::annotate::{self, ErrorText, FieldSet};
 use crate::call::active::{ActiveCall, Start};
 use crate::callsite::Callsite;
 use crate::clock::Instant;
@@ -60,6 +61,48 @@ impl CallGuard {
         // Ended: the drop has nothing left to do.
         self.call = None;
     }
+
+    /// Ends the call with `outcome`; an [`Outcome::Error`] of a call with a
+    /// node first records the text `describe` writes (`#[trace(err)]`).
+    /// Otherwise `describe` does not run: an `Ok` costs one comparison.
+    #[inline(always)]
+    pub fn finish_err(mut self, outcome: Outcome, describe: impl FnOnce(&mut ErrorText)) {
+        if let Some(call) = &mut self.call {
+            if outcome == Outcome::Error && call.active.has_node() {
+                record_error(&call.active, describe);
+            }
+            call.end(outcome);
+        }
+        self.call = None;
+    }
+
+    /// Records the `count` values `record` writes on the call's node, if
+    /// it has one (`#[trace(fields(...))]`); otherwise `record` does not run.
+    #[inline(always)]
+    pub fn fields(&self, count: usize, record: impl FnOnce(&mut FieldSet)) {
+        if let Some(call) = &self.call {
+            if call.active.has_node() {
+                record_fields(&call.active, count, record);
+            }
+        }
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn record_error(active: &ActiveCall, describe: impl FnOnce(&mut ErrorText)) {
+    let mut text = ErrorText::default();
+    describe(&mut text);
+    if let Some(text) = text.take() {
+        active.annotate(&mut annotate::store_error(text));
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn record_fields(active: &ActiveCall, count: usize, record: impl FnOnce(&mut FieldSet)) {
+    let fields = annotate::evaluate(count, record);
+    active.annotate(&mut annotate::store(fields));
 }
 
 impl Drop for CallGuard {

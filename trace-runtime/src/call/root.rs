@@ -9,7 +9,7 @@ use crate::clock::Instant;
 use crate::config;
 use crate::frame::{self, Frame};
 use crate::outcome::Outcome;
-use crate::tree::RootName;
+use crate::tree::{RootInfo, RootName};
 
 /// Runs `f` as the root of a new request named `name`: the traced calls it
 /// makes form one tree, delivered when `f` returns (or unwinds, marked
@@ -44,7 +44,10 @@ struct RootScope {
 impl RootScope {
     fn open(name: Cow<'static, str>) -> RootScope {
         let previous = frame::current();
-        let active = ActiveCall::root(RootName::Text(name), None);
+        let active = ActiveCall::root(RootInfo {
+            name: RootName::Text(name),
+            ..RootInfo::default()
+        });
         frame::replace(active.frame);
         RootScope {
             active,

@@ -15,6 +15,8 @@ use crate::exporter::error::ExportError;
 use crate::exporter::http;
 use crate::metrics::{handles, histogram, names, service};
 use crate::objective::Objective;
+#[cfg(feature = "pages")]
+use crate::pages::{RecentTrees, Retention};
 
 /// How often histogram samples are folded into their buckets by default.
 ///
@@ -66,6 +68,9 @@ pub struct ExporterBuilder {
     /// The tokio runtime whose metrics are set before each render.
     #[cfg(feature = "runtime")]
     runtime: Option<tokio::runtime::Handle>,
+    /// What the trace page keeps, when it is on.
+    #[cfg(feature = "pages")]
+    pages: Option<Retention>,
     /// The recent window of the live statistics, when they are on.
     #[cfg(feature = "stats")]
     stats: Option<Duration>,
@@ -107,6 +112,8 @@ pub struct Exporter {
     hooks: Hooks,
     process: bool,
     local_addr: Option<SocketAddr>,
+    #[cfg(feature = "pages")]
+    recent: Option<Arc<RecentTrees>>,
     /// The push thread's handle, shared by the clones.
     #[cfg(feature = "push")]
     pub(super) push: Option<Arc<super::push::Pusher>>,
@@ -127,6 +134,25 @@ impl Exporter {
     #[must_use]
     pub fn local_addr(&self) -> Option<SocketAddr> {
         self.local_addr
+    }
+
+    /// The trees the trace page shows, when
+    /// [`trace_pages`](ExporterBuilder::trace_pages) turned it on: mount
+    /// them in your own server too, with
+    /// [`http::pages_router`](crate::http::pages_router) (cargo feature
+    /// `axum`) or [`pages::traces_html`](crate::pages::traces_html).
+    ///
+    /// ```
+    /// let exporter = trace_runtime::ExporterBuilder::new()
+    ///     .trace_pages(trace_runtime::pages::Retention::default())
+    ///     .install()?;
+    /// assert!(exporter.recent_trees().is_some());
+    /// # Ok::<(), trace_runtime::exporter::ExportError>(())
+    /// ```
+    #[cfg(feature = "pages")]
+    #[must_use]
+    pub fn recent_trees(&self) -> Option<&Arc<RecentTrees>> {
+        self.recent.as_ref()
     }
 }
 
@@ -153,6 +179,8 @@ impl ExporterBuilder {
             process: false,
             #[cfg(feature = "runtime")]
             runtime: None,
+            #[cfg(feature = "pages")]
+            pages: None,
             #[cfg(feature = "stats")]
             stats: None,
             #[cfg(feature = "push")]
@@ -350,6 +378,31 @@ impl ExporterBuilder {
         self
     }
 
+    /// Keeps the slowest and the failed recent request trees (cargo feature
+    /// `pages`), as `retention` says, in a [`RecentTrees`] added as a tree
+    /// sink at install, and serves them as the `/traces` page next to
+    /// `/metrics` under [`serve`](Self::serve): each request expandable,
+    /// its calls as bars on a time axis. With the cargo feature `stats`,
+    /// `/stats` and `/stats.json` too (the statistics
+    /// [`stats`](Self::stats) turns on).
+    /// [`Exporter::recent_trees`] hands them to your own server.
+    ///
+    /// ```no_run
+    /// use trace_runtime::pages::Retention;
+    ///
+    /// let exporter = trace_runtime::ExporterBuilder::new()
+    ///     .trace_pages(Retention::default().slowest(50).failed(50))
+    ///     .serve()?;
+    /// println!("http://{}/traces", exporter.local_addr().unwrap());
+    /// # Ok::<(), trace_runtime::exporter::ExportError>(())
+    /// ```
+    #[cfg(feature = "pages")]
+    #[must_use]
+    pub fn trace_pages(mut self, retention: Retention) -> Self {
+        self.pages = Some(retention);
+        self
+    }
+
     /// Keeps live statistics per traced function and HTTP route, over the
     /// process's lifetime and over the last `window`, for
     /// [`stats::snapshot`](crate::stats::snapshot) (cargo feature `stats`).
@@ -417,13 +470,18 @@ impl ExporterBuilder {
         let serving = handle.clone();
         let hooks = self.hooks.clone();
         let process = self.process;
+        let routes = http::Routes::new(move || render(&serving, &hooks, process));
+        #[cfg(feature = "pages")]
+        let recent = self.install_pages();
+        #[cfg(feature = "pages")]
+        let routes = routes.pages(recent.clone());
         std::thread::Builder::new()
             .name("trace-runtime-metrics".to_owned())
             .spawn(move || {
                 // The listener is bound; nothing else can fail before the
                 // server runs but the runtime's creation, which only a
                 // resource-starved process sees.
-                let _ = http::serve(listener, move || render(&serving, &hooks, process));
+                let _ = http::serve(listener, routes);
             })
             .map_err(ExportError::Thread)?;
         Ok(Exporter {
@@ -433,6 +491,8 @@ impl ExporterBuilder {
             hooks: self.hooks,
             process: self.process,
             local_addr,
+            #[cfg(feature = "pages")]
+            recent,
         })
     }
 
@@ -451,10 +511,19 @@ impl ExporterBuilder {
             #[cfg(feature = "push")]
             push: self.start_push(push, &handle)?,
             handle,
+            #[cfg(feature = "pages")]
+            recent: self.install_pages(),
             hooks: self.hooks,
             process: self.process,
             local_addr: None,
         })
+    }
+
+    /// The trace page's trees, added as a sink, when it is on; `validate`
+    /// checked the retention.
+    #[cfg(feature = "pages")]
+    fn install_pages(&self) -> Option<Arc<RecentTrees>> {
+        RecentTrees::install(self.pages?).ok()
     }
 
     #[cfg(feature = "push")]
@@ -516,6 +585,10 @@ impl ExporterBuilder {
         }
         if let Some((name, _)) = self.global_labels.iter().find(|(n, _)| !is_label_name(n)) {
             return Err(ExportError::InvalidLabelName { name: name.clone() });
+        }
+        #[cfg(feature = "pages")]
+        if let Some(retention) = self.pages {
+            retention.check().map_err(ExportError::InvalidRetention)?;
         }
         let mut prometheus = PrometheusBuilder::new()
             .set_buckets_for_metric(

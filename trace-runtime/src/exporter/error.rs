@@ -76,6 +76,10 @@ pub enum ExportError {
         /// The name as given.
         name: String,
     },
+    /// The [`trace_pages`](crate::ExporterBuilder::trace_pages) retention
+    /// has a setting out of its bounds.
+    #[cfg(feature = "pages")]
+    InvalidRetention(crate::pages::RetentionError),
     /// A global `metrics` recorder was installed before; there can only be one.
     RecorderAlreadyInstalled,
     /// The exporter's background thread could not be started.
@@ -195,6 +199,8 @@ impl fmt::Display for ExportError {
                 f,
                 "invalid label name {name:?}: use letters, digits and underscores, not starting with a digit or `__`, e.g. \"deployment\""
             ),
+            #[cfg(feature = "pages")]
+            ExportError::InvalidRetention(err) => write!(f, "invalid trace page retention: {err}"),
             ExportError::RecorderAlreadyInstalled => write!(
                 f,
                 "a global metrics recorder is already installed: build the exporter once, before any other recorder"
@@ -286,6 +292,8 @@ impl std::error::Error for ExportError {
         match self {
             ExportError::Bind { source, .. } | ExportError::Thread(source) => Some(source),
             ExportError::PushRequest { source, .. } => Some(&**source),
+            #[cfg(feature = "pages")]
+            ExportError::InvalidRetention(err) => Some(err),
             _ => None,
         }
     }

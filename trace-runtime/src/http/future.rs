@@ -15,7 +15,7 @@ use crate::http::labels::FAILED_STATUS;
 use crate::http::metrics::RequestMetrics;
 use crate::outcome::Outcome;
 use crate::traceparent::TraceParent;
-use crate::tree::RootName;
+use crate::tree::{RootInfo, RootName};
 
 pin_project! {
     /// The future of a request through [`TraceLayer`](super::TraceLayer):
@@ -62,8 +62,12 @@ impl Traced {
 
 impl<B, E> Kind<Result<Response<B>, E>> for HttpRoot {
     fn opening(&mut self) -> Opening {
-        let name = RootName::Shared(Arc::clone(&self.metrics.handles.name));
-        Opening::Root(name, self.remote.take())
+        Opening::Root(RootInfo {
+            name: RootName::Shared(Arc::clone(&self.metrics.handles.name)),
+            remote_parent: self.remote.take(),
+            http: true,
+            ..RootInfo::default()
+        })
     }
 
     fn outcome(&mut self, output: &Result<Response<B>, E>, call: &ActiveCall) -> Outcome {

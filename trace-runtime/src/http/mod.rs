@@ -46,9 +46,13 @@ mod future;
 mod labels;
 mod layer;
 mod metrics;
+#[cfg(all(feature = "axum", feature = "pages"))]
+mod pages;
 
 #[cfg(feature = "axum")]
 pub use self::axum::metrics_route;
+#[cfg(all(feature = "axum", feature = "pages"))]
+pub use self::pages::pages_router;
 pub use crate::metrics::{
     HTTP_REQUESTS_IN_FLIGHT, HTTP_REQUESTS_TOTAL, HTTP_REQUEST_DURATION_SECONDS,
 };

@@ -30,6 +30,7 @@ pub(crate) enum Counts {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Subject {
     Function,
+    #[cfg_attr(not(feature = "tower"), allow(dead_code))]
     Route,
 }
 
@@ -71,6 +72,7 @@ impl Series {
     }
 
     /// The series registered for `subject` and `name`, if any.
+    #[cfg_attr(not(feature = "tower"), allow(dead_code))]
     pub(crate) fn find(subject: Subject, name: &str) -> Option<&'static Series> {
         ALL.iter()
             .find(|series| series.subject == subject && *series.name == *name)
@@ -86,6 +88,7 @@ impl Series {
 
     /// Records one call of a route, ending with the outcome at `result` (0
     /// ok, 1 failed, 2 cancelled).
+    #[cfg_attr(not(feature = "tower"), allow(dead_code))]
     pub(crate) fn record(&self, nanos: u64, result: usize) {
         if let Counts::Own(own) = self.counts {
             #[allow(clippy::cast_possible_truncation, reason = "result < 3")]

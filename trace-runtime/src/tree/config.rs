@@ -2,13 +2,14 @@
 //! at once.
 
 use crate::config;
-use crate::tree::sink::{self, TreeFilter};
+use crate::tree::sink::{self, Output, TreeFilter};
 
 pub use crate::config::DEFAULT_MAX_NODES;
 
 /// The call-tree settings: whether trees are collected, how big one may
-/// grow, which finished ones are delivered, and whether each is logged as a
-/// `tracing` event. Receivers are added separately, with
+/// grow, which finished ones are delivered, whether each is logged as a
+/// `tracing` event, in which [format](TreeFormat), and with or without its
+/// [summary](crate::tree::CallTree::summary). Receivers are added separately, with
 /// [`add_sink`](crate::tree::add_sink).
 ///
 /// Start from [`TreeConfig::current`] to change one setting and keep the
@@ -35,17 +36,45 @@ pub struct TreeConfig {
     max_nodes: usize,
     filter: TreeFilter,
     log: bool,
+    output: Output,
+}
+
+/// How a logged tree reads: the message of its `tracing` event. Every
+/// format carries the same structured fields (`request`, `tree_id`,
+/// `status`, `method`, `route`, `wall_us`, `calls`, `failed`, `slow`), so a
+/// JSON formatter such as `tracing-subscriber`'s `.json()` passes them on.
+///
+/// ```
+/// use trace_runtime::tree::{TreeConfig, TreeFormat};
+///
+/// // One JSON object per tree, on one line, for a log pipeline.
+/// TreeConfig::current().format(TreeFormat::Json).apply();
+/// # TreeConfig::default().apply();
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TreeFormat {
+    /// `call tree` and the indented text of
+    /// [`render`](crate::tree::CallTree::render) on the lines below.
+    #[default]
+    Text,
+    /// As [`Text`](Self::Text), in ASCII only: `x3` for `×3`, `...` for
+    /// `…`, `us` for `µs` ([`render_ascii`](crate::tree::CallTree::render_ascii)).
+    Ascii,
+    /// The tree's [`to_json`](crate::tree::CallTree::to_json): one object,
+    /// on one line.
+    Json,
 }
 
 impl Default for TreeConfig {
     /// Trees collected, [`DEFAULT_MAX_NODES`], every tree delivered, each
-    /// logged.
+    /// logged as [`TreeFormat::Text`] without its summary.
     fn default() -> Self {
         TreeConfig {
             collect: true,
             max_nodes: DEFAULT_MAX_NODES,
             filter: TreeFilter::default(),
             log: true,
+            output: Output::default(),
         }
     }
 }
@@ -59,12 +88,13 @@ impl TreeConfig {
     /// ```
     #[must_use]
     pub fn current() -> TreeConfig {
-        let (filter, log) = sink::settings();
+        let (filter, log, output) = sink::settings();
         TreeConfig {
             collect: config::trees_enabled(),
             max_nodes: config::max_nodes(),
             filter,
             log,
+            output,
         }
     }
 
@@ -127,6 +157,34 @@ impl TreeConfig {
         self
     }
 
+    /// The format of the logged event's message; see [`TreeFormat`].
+    ///
+    /// ```
+    /// use trace_runtime::tree::{TreeConfig, TreeFormat};
+    /// let ascii = TreeConfig::current().format(TreeFormat::Ascii);
+    /// assert_ne!(ascii, TreeConfig::default());
+    /// ```
+    #[must_use]
+    pub fn format(mut self, format: TreeFormat) -> Self {
+        self.output.format = format;
+        self
+    }
+
+    /// Write the request's [summary](crate::tree::CallTree::summary) under
+    /// the logged text tree (per function: calls, total, own time and
+    /// errors, by own time); off by default. The JSON format always has it.
+    ///
+    /// ```
+    /// use trace_runtime::tree::TreeConfig;
+    /// let with_summary = TreeConfig::current().summary(true);
+    /// assert_ne!(with_summary, TreeConfig::default());
+    /// ```
+    #[must_use]
+    pub fn summary(mut self, summary: bool) -> Self {
+        self.output.summary = summary;
+        self
+    }
+
     /// Puts these settings in force, for requests that start from now on.
     ///
     /// ```
@@ -137,6 +195,6 @@ impl TreeConfig {
     /// ```
     pub fn apply(self) {
         config::set_trees(self.collect, self.max_nodes);
-        sink::set_settings(self.filter, self.log);
+        sink::set_settings(self.filter, self.log, self.output);
     }
 }

@@ -28,7 +28,7 @@ use spin::relax::Yield;
 use std::cell::UnsafeCell;
 use std::mem::MaybeUninit;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::callsite::Callsite;
@@ -37,10 +37,11 @@ use crate::config;
 use crate::outcome::Outcome;
 use crate::segments::Segmented;
 use crate::traceparent::TraceParent;
+use crate::tree::extra::{Link, NodeExtra};
 use crate::tree::holders::{Holders, Release};
 use crate::tree::ids::TraceIds;
 use crate::tree::sink::{self, Summary};
-use crate::tree::{CallTree, Extra, NodeData, RootInfo, RootName, NO_TIME};
+use crate::tree::{CallTree, NodeData, RootInfo, RootName, NO_EXTRA, NO_TIME};
 
 /// Most distinct (parent, function) aggregates a request keeps.
 const MAX_FOLDS: usize = 256;
@@ -70,6 +71,12 @@ enum Place {
 
 impl NodeId {
     pub(crate) const ROOT: NodeId = NodeId(0);
+
+    /// Whether the call has a node of its own (not folded past the cap).
+    #[inline]
+    pub(crate) fn is_kept(self) -> bool {
+        self.0 & FOLDED == 0
+    }
 
     fn kept(index: u32) -> NodeId {
         NodeId(index)
@@ -194,11 +201,21 @@ struct State {
     delivered: bool,
     /// Made when first asked for ([`LiveTree::traceparent`]).
     ids: Option<TraceIds>,
+    /// Annotations of kept nodes, by index, in the order they were made.
+    extras: Vec<(u32, NodeExtra)>,
+    /// For a request opened inside another: the outer tree, held until
+    /// this one is delivered, and the node standing for this request there.
+    link: Option<(TreeRef, NodeId)>,
 }
+
+/// The ids of trees: the last one handed out.
+static LAST_TREE_ID: AtomicU64 = AtomicU64::new(0);
 
 /// One request's call tree under construction.
 pub(crate) struct LiveTree {
     holders: Holders,
+    /// The tree's [`CallTree::id`].
+    id: u64,
     started: Instant,
     cap: u32,
     /// A spin lock: critical sections are a few field writes, an uncontended
@@ -258,10 +275,23 @@ impl LiveTree {
                 return Some(fold_for(&mut state, under, site));
             }
         };
-        let index = state.len;
-        if index >= self.cap {
+        if state.len >= self.cap {
             return Some(fold_for(&mut state, FoldParent::Kept(parent), site));
         }
+        self.push_kept(&mut state, parent, site.name(), site.module(), start)
+    }
+
+    /// Opens a kept node under `parent`, below the cap.
+    #[inline(always)]
+    fn push_kept(
+        &self,
+        state: &mut Locked<'_>,
+        parent: u32,
+        name: &'static str,
+        module: &'static str,
+        start: Instant,
+    ) -> Option<NodeId> {
+        let index = state.len;
         // The node opened last is usually the parent (a first child) or a
         // sibling (a next child): then neither the parent's depth nor the
         // pre-order check needs a slot read.
@@ -271,10 +301,10 @@ impl LiveTree {
         } else if last.parent == parent {
             last.depth.saturating_sub(1)
         } else {
-            self.fixed(&state, parent).map_or(0, |f| f.depth)
+            self.fixed(state, parent).map_or(0, |f| f.depth)
         };
         if state.in_order && last.index != parent && last.parent != parent {
-            state.in_order = self.is_on_path_to(&state, parent, parent_depth, last.index);
+            state.in_order = self.is_on_path_to(state, parent, parent_depth, last.index);
         }
         state.last = Last {
             index,
@@ -282,16 +312,98 @@ impl LiveTree {
             depth: parent_depth + 1,
         };
         let fixed = Fixed {
-            name: site.name(),
-            module: site.module(),
+            name,
+            module,
             start,
             parent,
             depth: parent_depth + 1,
         };
         let slot = self.slots.get_or_grow(index as usize)?;
-        write_open(&state, slot, fixed);
+        write_open(state, slot, fixed);
         state.len += 1;
         Some(NodeId::kept(index))
+    }
+
+    /// The tree's id.
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Opens a node under `parent` standing for `link`, a request opened
+    /// inside this one that started at `start`; `None` if the tree has been
+    /// delivered, `parent` is not a kept node or the cap is reached (the
+    /// inner request then stands alone).
+    #[cold]
+    pub(crate) fn open_link(&self, parent: NodeId, link: Link, start: Instant) -> Option<NodeId> {
+        let mut state = self.lock();
+        let Place::Kept(parent) = parent.place() else {
+            return None;
+        };
+        if state.delivered || state.len >= self.cap {
+            return None;
+        }
+        let node = self.push_kept(&mut state, parent, "", "", start)?;
+        let extra = NodeExtra {
+            link: Some(link),
+            ..NodeExtra::default()
+        };
+        state.extras.push((node.0, extra));
+        Some(node)
+    }
+
+    /// Makes this tree, a request opened inside `outer`, close `node` of
+    /// `outer` when its root ends; `outer` is held until this tree is
+    /// delivered.
+    #[cold]
+    pub(crate) fn set_link(&self, outer: TreeRef, node: NodeId) {
+        let mut state = self.lock();
+        state.root.outer = Some(outer.tree().id());
+        state.link = Some((outer, node));
+    }
+
+    /// The root of this tree has ended as `closing` says: closes the node
+    /// standing for it in the outer tree, if any.
+    #[cold]
+    pub(crate) fn close_link(&self, closing: &Closing) {
+        let link = {
+            let state = self.lock();
+            state
+                .link
+                .as_ref()
+                .map(|(outer, node)| (std::ptr::from_ref(outer.tree()), *node, outer.is_detached()))
+        };
+        if let Some((outer, node, detached)) = link {
+            // SAFETY: `outer` is held by `state.link` until this tree is
+            // delivered, which happens after its root has ended.
+            let outer = unsafe { &*outer };
+            outer.close(node, None, closing, detached);
+        }
+    }
+
+    /// Adds to the annotations of `node` (a kept node; others keep none);
+    /// nothing once the tree has been delivered.
+    #[cold]
+    pub(crate) fn annotate(&self, node: NodeId, add: impl FnOnce(&mut NodeExtra)) {
+        let Place::Kept(index) = node.place() else {
+            return;
+        };
+        let mut state = self.lock();
+        if state.delivered {
+            return;
+        }
+        let at = if let Some(at) = state.extras.iter().rposition(|(i, _)| *i == index) {
+            at
+        } else {
+            state.extras.push((index, NodeExtra::default()));
+            state.extras.len() - 1
+        };
+        add(&mut state.extras[at].1);
+    }
+
+    /// The request's name and the tree's id, for events about its calls.
+    #[cold]
+    pub(crate) fn request(&self) -> (RootName, u64) {
+        (self.lock().root.name.clone(), self.id)
     }
 
     /// Whether `ancestor` (at `depth`) is `node` or one of its ancestors: a
@@ -444,7 +556,7 @@ impl LiveTree {
     /// Builds and hands out the tree if anyone wants it, and frees the
     /// nodes. Called once, by the last attached holder.
     fn deliver(&self) {
-        let tree = {
+        let (tree, link) = {
             let mut state = self.lock();
             state.delivered = true;
             let root_wall = self
@@ -458,25 +570,31 @@ impl LiveTree {
             };
             let tree = sink::wants(&summary).map(|to| (self.build_tree(&mut state), to));
             // What is left is a small shell, kept until the last detached
-            // holder lets go: free the name, aggregates and nodes now.
+            // holder lets go: free the name, aggregates, annotations and
+            // nodes now.
             drop(std::mem::take(&mut state.root));
             drop(std::mem::take(&mut state.folds));
+            drop(std::mem::take(&mut state.extras));
+            let link = state.link.take();
             // SAFETY: no attached holder is left, so nobody touches a slot
             // without the lock, which is held here; detached holders see
             // `delivered` before they would.
             unsafe { self.slots.clear() };
-            tree
+            (tree, link)
         };
         // Outside the lock: a sink may make traced calls.
         if let Some((tree, to)) = tree {
             sink::dispatch(&tree, to);
         }
+        // The outer tree, let go once this one is out (which may deliver it).
+        drop(link);
     }
 
     /// The finished tree, nodes in depth-first pre-order.
     fn build_tree(&self, state: &mut Locked<'_>) -> CallTree {
         let root = std::mem::take(&mut state.root);
         let folds = std::mem::take(&mut state.folds);
+        let extras = std::mem::take(&mut state.extras);
         let len = state.len as usize;
         // One pass over the slots, in the order the calls opened.
         let mut nodes = Vec::with_capacity(len + folds.len());
@@ -490,6 +608,13 @@ impl LiveTree {
             }
             nodes.push(self.node_data(fixed, end_of(state, slot)));
         });
+        let mut kept_extras = Vec::with_capacity(extras.len());
+        for (index, extra) in extras {
+            if let Some(node) = nodes.get_mut(index as usize) {
+                node.extra = u32::try_from(kept_extras.len()).unwrap_or(NO_EXTRA);
+                kept_extras.push(extra);
+            }
+        }
         let (nodes, keys) = if state.in_order && folds.is_empty() {
             // Already pre-order: add subtree sizes up from the leaves.
             for index in (1..nodes.len()).rev() {
@@ -502,12 +627,11 @@ impl LiveTree {
             let (nodes, keys) = gathered(&nodes, &parents, &folds);
             (nodes, Some(keys.into_boxed_slice()))
         };
-        let extra = Extra {
+        CallTree::from_parts(root, nodes, state.uncounted, kept_extras).with_trace(
             keys,
-            started: self.started,
-            ids: state.ids.take(),
-        };
-        CallTree::from_parts(root, nodes, state.uncounted, extra)
+            self.started,
+            state.ids.take(),
+        )
     }
 
     fn node_data(&self, fixed: &Fixed, end: &End) -> NodeData {
@@ -526,6 +650,7 @@ impl LiveTree {
             aggregate: false,
             calls: 1,
             failures: u64::from(end.outcome.is_some_and(Outcome::is_failure)),
+            extra: NO_EXTRA,
         }
     }
 }
@@ -677,6 +802,7 @@ fn fold_data(fold: &Fold, depth: u32) -> NodeData {
         aggregate: true,
         calls: fold.calls,
         failures: fold.failures,
+        extra: NO_EXTRA,
     }
 }
 
@@ -688,30 +814,27 @@ pub(crate) struct TreeRef {
 }
 
 impl TreeRef {
-    /// A new tree rooted at `name` (called from `remote_parent` in another
-    /// service, if known), or `None` when trees are off or nobody
-    /// would receive it. Its root node (index 0) is open; the returned
-    /// holder is attached.
+    /// A new tree for the request `root` describes (its id is given here),
+    /// or `None` when trees are off or nobody would receive it. Its root
+    /// node (index 0) is open; the returned holder is attached.
     pub(crate) fn new_root(
-        name: RootName,
-        remote_parent: Option<TraceParent>,
+        mut root: RootInfo,
         module: &'static str,
         started: Instant,
     ) -> Option<TreeRef> {
         if !(config::trees_enabled() && sink::wants_trees()) {
             return None;
         }
+        let id = LAST_TREE_ID.fetch_add(1, Ordering::Relaxed) + 1;
+        root.id = id;
         let cap = u32::try_from(config::max_nodes()).map_or(FOLDED - 1, |cap| cap.min(FOLDED - 1));
         let tree = LiveTree {
             holders: Holders::new(),
+            id,
             started,
             cap,
             state: SpinMutex::new(State {
-                root: RootInfo {
-                    name,
-                    status: None,
-                    remote_parent,
-                },
+                root,
                 len: 1,
                 in_order: true,
                 // The root; as it has no parent, no child matches `parent`.
@@ -724,6 +847,8 @@ impl TreeRef {
                 uncounted: 0,
                 delivered: false,
                 ids: None,
+                extras: Vec::new(),
+                link: None,
             }),
             slots: Segmented::new(),
             failed: AtomicBool::new(false),

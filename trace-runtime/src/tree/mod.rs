@@ -8,17 +8,24 @@
 //! each touch one allocation. [`CallNode`] is a cheap view into it.
 
 mod config;
+pub(crate) mod extra;
 pub(crate) mod holders;
 pub(crate) mod ids;
-mod json;
+pub(crate) mod json;
 pub(crate) mod live;
-mod render;
+pub(crate) mod render;
 pub(crate) mod sink;
 pub(crate) mod snapshot;
+mod summary;
+#[cfg(feature = "pages")]
+pub(crate) mod truncate;
 
-pub use config::{TreeConfig, DEFAULT_MAX_NODES};
+pub use config::{TreeConfig, TreeFormat, DEFAULT_MAX_NODES};
+pub use extra::{MAX_ERROR_BYTES, MAX_FIELD_BYTES};
+pub use render::TextOptions;
 pub use sink::{add_sink, clear_sinks, TreeFilter, TreeSink, TREE_TARGET};
 pub use snapshot::{add_snapshot_source, Snapshot};
+pub use summary::FunctionSummary;
 
 use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
@@ -27,6 +34,7 @@ use std::time::{Duration, SystemTime};
 use crate::clock;
 use crate::outcome::Outcome;
 use crate::traceparent::TraceParent;
+use crate::tree::extra::NodeExtra;
 use crate::tree::ids::TraceIds;
 
 /// The calls of one finished request.
@@ -39,6 +47,9 @@ pub struct CallTree {
     root: RootInfo,
     nodes: Vec<NodeData>,
     uncounted: u64,
+    /// Annotations, by [`NodeData::extra`]: apart from the nodes, so a
+    /// tree without any drops its nodes without visiting them.
+    extras: Vec<NodeExtra>,
     /// The nodes' keys (the order their calls opened in, aggregates
     /// `1 << 31 | index`), when that is not their index.
     keys: Option<Box<[u32]>>,
@@ -48,13 +59,6 @@ pub struct CallTree {
     started_at: OnceLock<SystemTime>,
     /// Made when first asked, unless the running request was asked already.
     ids: OnceLock<TraceIds>,
-}
-
-/// What [`CallTree::from_parts`] takes besides the nodes.
-pub(crate) struct Extra {
-    pub(crate) keys: Option<Box<[u32]>>,
-    pub(crate) started: clock::Instant,
-    pub(crate) ids: Option<TraceIds>,
 }
 
 /// A root's name: borrowed, owned (`in_request(format!(..), ..)`), or shared
@@ -91,10 +95,19 @@ pub(crate) struct RootInfo {
     pub(crate) status: Option<u16>,
     /// The caller's span in another service, from `traceparent`.
     pub(crate) remote_parent: Option<TraceParent>,
+    /// Set when the tree is created: unique in the process, from 1.
+    pub(crate) id: u64,
+    /// The tree of the request this one was opened in, if any.
+    pub(crate) outer: Option<u64>,
+    /// An HTTP request's root, named `METHOD route` by the layer.
+    pub(crate) http: bool,
 }
 
 /// "No time" in [`NodeData`]'s optional times.
 pub(crate) const NO_TIME: u64 = u64::MAX;
+
+/// "No annotations" in [`NodeData::extra`].
+pub(crate) const NO_EXTRA: u32 = u32::MAX;
 
 /// One node's data; see [`CallNode`] for the meaning of each field.
 #[derive(Clone, Debug)]
@@ -120,6 +133,9 @@ pub(crate) struct NodeData {
     pub(crate) aggregate: bool,
     pub(crate) calls: u64,
     pub(crate) failures: u64,
+    /// Error text, fields, link: the index in [`CallTree`]'s annotations,
+    /// or [`NO_EXTRA`] (for calls that recorded none).
+    pub(crate) extra: u32,
 }
 
 /// One call in a [`CallTree`], or an aggregate of the calls of one function
@@ -137,22 +153,36 @@ impl CallTree {
         root: RootInfo,
         nodes: Vec<NodeData>,
         uncounted: u64,
-        extra: Extra,
+        extras: Vec<NodeExtra>,
     ) -> CallTree {
         debug_assert!(!nodes.is_empty());
-        let ids = OnceLock::new();
-        if let Some(made) = extra.ids {
-            let _ = ids.set(made);
-        }
         CallTree {
             root,
             nodes,
             uncounted,
-            keys: extra.keys,
-            started: extra.started,
+            extras,
+            keys: None,
+            started: clock::Instant::default(),
             started_at: OnceLock::new(),
-            ids,
+            ids: OnceLock::new(),
         }
+    }
+
+    /// Sets what a live tree knows of the request's distributed trace: the
+    /// nodes' keys (`None`: their indices), its start by the call clock,
+    /// and its ids if a running call asked for them.
+    pub(crate) fn with_trace(
+        mut self,
+        keys: Option<Box<[u32]>>,
+        started: clock::Instant,
+        ids: Option<TraceIds>,
+    ) -> CallTree {
+        self.keys = keys;
+        self.started = started;
+        if let Some(ids) = ids {
+            let _ = self.ids.set(ids);
+        }
+        self
     }
 
     /// When the request started, by the system clock: the one wall-clock
@@ -253,6 +283,57 @@ impl CallTree {
         self.root.remote_parent
     }
 
+    /// The tree's id: unique in the process (counted from 1 as trees are
+    /// created), so a node of another tree can link to this one (see
+    /// [`CallNode::linked_tree`]).
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use trace_runtime::tree::{add_sink, CallTree};
+    ///
+    /// let ids: Arc<Mutex<Vec<u64>>> = Arc::default();
+    /// let sink = Arc::clone(&ids);
+    /// add_sink(move |tree: &CallTree| sink.lock().unwrap().push(tree.id()));
+    /// trace_runtime::in_request("first", || ());
+    /// trace_runtime::in_request("second", || ());
+    /// let ids = ids.lock().unwrap();
+    /// assert!(ids[0] > 0 && ids[1] > ids[0]);
+    /// # trace_runtime::tree::clear_sinks();
+    /// ```
+    #[must_use]
+    pub fn id(&self) -> u64 {
+        self.root.id
+    }
+
+    /// The [id](Self::id) of the tree of the request this one was opened
+    /// in (an [`in_request`](crate::in_request) inside a running request),
+    /// where a node links to this tree; `None` for a top-level request.
+    #[must_use]
+    pub fn outer_tree(&self) -> Option<u64> {
+        self.root.outer
+    }
+
+    /// The HTTP method, when the request came through the HTTP layer.
+    #[must_use]
+    pub fn method(&self) -> Option<&str> {
+        self.http_parts().map(|(method, _)| method)
+    }
+
+    /// The route template (`/rooms/{name}`, or `unmatched`), when the
+    /// request came through the HTTP layer.
+    #[must_use]
+    pub fn route(&self) -> Option<&str> {
+        self.http_parts().map(|(_, route)| route)
+    }
+
+    /// The HTTP layer names a root `METHOD route`; a method has no space.
+    fn http_parts(&self) -> Option<(&str, &str)> {
+        self.root
+            .http
+            .then(|| self.root.name.split_once(' '))
+            .flatten()
+    }
+
     /// Every node, depth first, parents before their children.
     pub fn iter(&self) -> impl Iterator<Item = CallNode<'_>> + '_ {
         (0..self.nodes.len()).map(move |index| CallNode { tree: self, index })
@@ -277,10 +358,46 @@ impl CallTree {
         self.nodes.iter().any(|n| n.slow)
     }
 
-    /// How many calls the tree accounts for, aggregates and uncounted included.
+    /// How many calls the tree accounts for, aggregates and uncounted
+    /// included, and so is its root and every [linked](CallNode::linked_tree)
+    /// request's node; [`traced_calls`](Self::traced_calls) counts only the
+    /// calls of traced functions.
     #[must_use]
     pub fn call_count(&self) -> u64 {
         self.uncounted + self.nodes.iter().map(|n| n.calls).sum::<u64>()
+    }
+
+    /// How many calls of traced functions the request made, aggregates and
+    /// uncounted included: the root counts only when it is a traced call
+    /// itself, not when it was opened by [`in_request`](crate::in_request)
+    /// or the HTTP layer; nodes linking to requests opened inside this one
+    /// do not count. The `calls` field of the logged event.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use trace_runtime::tree::{add_sink, CallTree};
+    ///
+    /// #[trace_runtime::trace]
+    /// fn step() {}
+    ///
+    /// let counts: Arc<Mutex<Vec<(u64, u64)>>> = Arc::default();
+    /// let sink = Arc::clone(&counts);
+    /// add_sink(move |tree: &CallTree| {
+    ///     sink.lock().unwrap().push((tree.traced_calls(), tree.call_count()));
+    /// });
+    /// trace_runtime::in_request("job", step);
+    /// assert_eq!(counts.lock().unwrap()[0], (1, 2));
+    /// # trace_runtime::tree::clear_sinks();
+    /// ```
+    #[must_use]
+    pub fn traced_calls(&self) -> u64 {
+        self.uncounted
+            + self
+                .nodes
+                .iter()
+                .filter(|n| !n.module.is_empty())
+                .map(|n| n.calls)
+                .sum::<u64>()
     }
 }
 
@@ -289,14 +406,96 @@ impl<'a> CallNode<'a> {
         &self.tree.nodes[self.index]
     }
 
-    /// The function label (`Type::method`) or the root's name.
+    /// The function label (`Type::method`), the root's name, or for a
+    /// [linked](Self::linked_tree) request the name of its root.
     #[must_use]
     pub fn name(&self) -> &'a str {
         if self.index == 0 {
             &self.tree.root.name
+        } else if let Some(link) = self.extra().and_then(|e| e.link.as_ref()) {
+            &link.name
         } else {
             self.data().name
         }
+    }
+
+    fn extra(&self) -> Option<&'a NodeExtra> {
+        let index = self.data().extra;
+        if index == NO_EXTRA {
+            return None;
+        }
+        self.tree.extras.get(index as usize)
+    }
+
+    /// The `Display` (or with `err(Debug)`, the `Debug`) of the `Err` the
+    /// call returned, for functions traced with `#[trace(err)]`; at most
+    /// [`MAX_ERROR_BYTES`] bytes, cut ones ending in `...`. `None` for calls
+    /// that did not fail, for functions without the option, and for
+    /// aggregates.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use trace_runtime::tree::{add_sink, CallTree};
+    ///
+    /// #[trace_runtime::trace(err)]
+    /// fn join(room: &str) -> Result<(), String> {
+    ///     Err(format!("room {room:?} is full"))
+    /// }
+    ///
+    /// let errors: Arc<Mutex<Vec<String>>> = Arc::default();
+    /// let sink = Arc::clone(&errors);
+    /// add_sink(move |tree: &CallTree| {
+    ///     let texts = tree.iter().filter_map(|n| n.error().map(str::to_owned));
+    ///     sink.lock().unwrap().extend(texts);
+    /// });
+    /// let _ = trace_runtime::in_request("POST /join", || join("lobby"));
+    /// assert_eq!(*errors.lock().unwrap(), ["room \"lobby\" is full"]);
+    /// # trace_runtime::tree::clear_sinks();
+    /// ```
+    #[must_use]
+    pub fn error(&self) -> Option<&'a str> {
+        self.extra().and_then(|e| e.error.as_deref())
+    }
+
+    /// The values chosen by `#[trace(fields(...))]`, as `(name, value)` in
+    /// the order the attribute lists them, each value at most
+    /// [`MAX_FIELD_BYTES`] bytes; empty for calls of functions without the
+    /// option, and for aggregates.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use trace_runtime::tree::{add_sink, CallTree};
+    ///
+    /// #[trace_runtime::trace(fields(room, user = %player))]
+    /// fn join(room: u32, player: &str) {}
+    ///
+    /// let seen: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+    /// let sink = Arc::clone(&seen);
+    /// add_sink(move |tree: &CallTree| {
+    ///     for node in tree.iter() {
+    ///         let fields = node.fields().map(|(k, v)| (k.to_owned(), v.to_owned()));
+    ///         sink.lock().unwrap().extend(fields);
+    ///     }
+    /// });
+    /// trace_runtime::in_request("POST /join", || join(7, "ann"));
+    /// let seen = seen.lock().unwrap();
+    /// assert_eq!(*seen, [("room".into(), "7".into()), ("user".into(), "ann".into())]);
+    /// # trace_runtime::tree::clear_sinks();
+    /// ```
+    pub fn fields(&self) -> impl Iterator<Item = (&'static str, &'a str)> + 'a {
+        self.extra()
+            .map_or(&[][..], |e| &e.fields[..])
+            .iter()
+            .map(|(name, value)| (*name, &**value))
+    }
+
+    /// For a node standing for a request opened inside this one (an
+    /// [`in_request`](crate::in_request) within a running request), the
+    /// [id](CallTree::id) of that request's own tree, where its calls are;
+    /// the node has the inner root's name, wall time and outcome.
+    #[must_use]
+    pub fn linked_tree(&self) -> Option<u64> {
+        self.extra().and_then(|e| e.link.as_ref()).map(|l| l.tree)
     }
 
     /// The function label as a `'static` string, for every node but the
@@ -324,7 +523,8 @@ impl<'a> CallNode<'a> {
         (self.index != 0).then(|| self.data().name)
     }
 
-    /// The module path of the function; empty for user-opened roots.
+    /// The module path of the function; empty for user-opened roots and
+    /// linked requests.
     #[must_use]
     pub fn module(&self) -> &'static str {
         self.data().module

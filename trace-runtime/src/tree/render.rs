@@ -9,18 +9,78 @@
 //! ```
 //!
 //! Names are indented two spaces per level and padded to one column; durations
-//! are right-aligned in the next; marks (`status 200` on an HTTP request's
-//! root, `err`, `panic`, `cancelled`, `slow`, `unfinished`) follow. An
-//! aggregate of calls folded past the node cap reads `name ×N  <total>
-//! total, own <own>`. Past 24 levels rows stop indenting and say their depth
-//! (`[31] name`), and names pad to at most 64 columns, so the text grows
-//! linearly with the number of calls.
+//! are right-aligned in the next; marks follow: `status 200` on an HTTP
+//! request's root, `tree 7 inside tree 3` on the root of a request opened
+//! inside another, `busy` time, the recorded fields (`room=lobby
+//! user=ann`), `linked tree 7` on the node of a request opened inside this
+//! one, `err`, `panic`, `cancelled`, `unfinished`, `slow`, and last the
+//! recorded error text, `err: room "lobby" is full` (control characters
+//! escaped). An aggregate of calls folded past the node cap reads `name ×N
+//! <total>  total, own <own>`. Past 24 levels rows stop indenting and say
+//! their depth (`[31] name`), and names pad to at most 64 columns, so the
+//! text grows linearly with the number of calls.
+//!
+//! [`TextOptions`] choose ASCII only (`x3`, `...`, `us`) and the request's
+//! summary under the tree.
 
 use std::fmt::Write as _;
 use std::time::Duration;
 
 use crate::outcome::Outcome;
-use crate::tree::{CallNode, CallTree};
+use crate::tree::{CallNode, CallTree, FunctionSummary};
+
+/// How [`CallTree::render_with`] writes a tree: in ASCII only or not, with
+/// the request's [summary](CallTree::summary) under it or not (neither by
+/// default).
+///
+/// ```
+/// use trace_runtime::tree::TextOptions;
+/// let options = TextOptions::default().ascii(true).summary(true);
+/// assert_ne!(options, TextOptions::default());
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TextOptions {
+    ascii: bool,
+    summary: bool,
+}
+
+impl TextOptions {
+    /// ASCII only: `x3` for `×3`, `...` for `…`, `us` for `µs`, so the
+    /// text greps and pipes anywhere. Recorded texts (names, fields, error
+    /// texts) are written as they are.
+    #[must_use]
+    pub fn ascii(mut self, ascii: bool) -> Self {
+        self.ascii = ascii;
+        self
+    }
+
+    /// The request's summary under the tree: per function, calls, total
+    /// time, own time and errors, by own time.
+    #[must_use]
+    pub fn summary(mut self, summary: bool) -> Self {
+        self.summary = summary;
+        self
+    }
+}
+
+/// The symbols of one character set.
+struct Symbols {
+    times: &'static str,
+    more: &'static str,
+    micros: &'static str,
+}
+
+const UNICODE: Symbols = Symbols {
+    times: "×",
+    more: "…",
+    micros: "µs",
+};
+
+const ASCII: Symbols = Symbols {
+    times: "x",
+    more: "...",
+    micros: "us",
+};
 
 impl CallTree {
     /// Renders the tree as aligned, indented text, one call per line.
@@ -33,6 +93,50 @@ impl CallTree {
     /// ```
     #[must_use]
     pub fn render(&self) -> String {
+        self.render_with(TextOptions::default())
+    }
+
+    /// [`render`](Self::render) in ASCII only: `name x3`, `... 5 more calls`,
+    /// `12.50us`.
+    ///
+    /// ```
+    /// # use trace_runtime::tree::CallTree;
+    /// fn print(tree: &CallTree) {
+    ///     let text = tree.render_ascii();
+    ///     assert!(text.lines().all(|line| line.is_ascii() || !tree.root().name().is_ascii()));
+    ///     println!("{text}");
+    /// }
+    /// ```
+    #[must_use]
+    pub fn render_ascii(&self) -> String {
+        self.render_with(TextOptions::default().ascii(true))
+    }
+
+    /// Renders the tree as [`TextOptions`] say.
+    ///
+    /// ```
+    /// use trace_runtime::tree::{CallTree, TextOptions};
+    /// fn print(tree: &CallTree) {
+    ///     println!("{}", tree.render_with(TextOptions::default().summary(true)));
+    /// }
+    /// ```
+    #[must_use]
+    pub fn render_with(&self, options: TextOptions) -> String {
+        let mut out = String::new();
+        self.render_into(&mut out, options);
+        out
+    }
+
+    /// Appends the rendering to `out`.
+    pub(crate) fn render_into(&self, out: &mut String, options: TextOptions) {
+        let symbols = if options.ascii { &ASCII } else { &UNICODE };
+        self.render_tree(out, symbols);
+        if options.summary {
+            write_summary(out, &self.summary(), symbols);
+        }
+    }
+
+    fn render_tree(&self, out: &mut String, symbols: &Symbols) {
         // Two passes over the nodes, the first for the column widths; no
         // allocation but the output's. Indentation and the name column are
         // capped, so a row's length does not grow with the tree's depth.
@@ -48,33 +152,78 @@ impl CallTree {
             })
             .collect();
         let name_width = name_width.min(MAX_NAME_COLUMN);
-        let mut out = String::with_capacity(self.nodes.len() * (name_width + time_width + 16));
+        out.reserve(self.nodes.len() * (name_width + time_width + 16));
         for (node, &(width, time)) in self.iter().zip(&rows) {
-            push_spaces(&mut out, indent(node));
+            push_spaces(out, indent(node));
             if node.depth() > MAX_INDENT_DEPTH {
                 out.push('[');
-                push_decimal(&mut out, node.depth() as u64);
+                push_decimal(out, node.depth() as u64);
                 out.push_str("] ");
             }
             out.push_str(node.name());
             if node.is_aggregate() {
-                out.push_str(" ×");
-                push_decimal(&mut out, node.calls());
+                out.push(' ');
+                out.push_str(symbols.times);
+                push_decimal(out, node.calls());
             }
             let pad = name_width.saturating_sub(width);
-            push_spaces(&mut out, pad + 2 + time_width - time.width());
-            time.push_to(&mut out);
-            write_marks(&mut out, node);
+            push_spaces(out, pad + 2 + time_width - time.width());
+            time.push_to(out, symbols);
+            write_marks(out, node, symbols);
             out.push('\n');
         }
         if self.uncounted > 0 {
             let _ = writeln!(
                 out,
-                "… {} more calls not shown (node cap reached)",
-                self.uncounted
+                "{} {} more calls not shown (node cap reached)",
+                symbols.more, self.uncounted
             );
         }
-        out
+    }
+}
+
+/// The summary block: a header, then one aligned line per function.
+fn write_summary(out: &mut String, lines: &[FunctionSummary], symbols: &Symbols) {
+    const HEADER: [&str; 4] = ["calls", "total", "own", "errors"];
+    let shown = |d| {
+        let mut text = String::new();
+        Shown::new(d).push_to(&mut text, symbols);
+        text
+    };
+    let rows: Vec<[String; 5]> = lines
+        .iter()
+        .map(|l| {
+            [
+                l.name.clone(),
+                l.calls.to_string(),
+                shown(l.total),
+                shown(l.own),
+                l.errors.to_string(),
+            ]
+        })
+        .collect();
+    let title = "summary, by own time";
+    let mut widths = [title.len(), 0, 0, 0, 0];
+    for (i, head) in HEADER.iter().enumerate() {
+        widths[i + 1] = head.len();
+    }
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let _ = write!(out, "{title:<w$}", w = widths[0]);
+    for (head, width) in HEADER.iter().zip(&widths[1..]) {
+        let _ = write!(out, "  {head:>width$}");
+    }
+    out.push('\n');
+    for row in &rows {
+        // Names pad by characters, as `{:<}` does.
+        let _ = write!(out, "{:<w$}", row[0], w = widths[0]);
+        for (cell, width) in row[1..].iter().zip(&widths[1..]) {
+            let _ = write!(out, "  {cell:>width$}");
+        }
+        out.push('\n');
     }
 }
 
@@ -205,7 +354,7 @@ impl Shown {
 }
 
 impl Shown {
-    fn push_to(self, out: &mut String) {
+    fn push_to(self, out: &mut String, symbols: &Symbols) {
         push_decimal(out, self.whole);
         match (self.fraction, self.unit) {
             (u64::MAX, _) => {}
@@ -214,14 +363,26 @@ impl Shown {
                 push_fraction(out, fraction, unit == "s");
             }
         }
-        out.push_str(self.unit);
+        // `µs` and `us` take as many columns.
+        out.push_str(if self.unit == "µs" {
+            symbols.micros
+        } else {
+            self.unit
+        });
     }
+}
+
+/// A duration as the rendered tree shows it (`850ns`, `12.34µs`,
+/// `20.40ms`, `1.500s`), for other views of a tree.
+#[cfg(feature = "pages")]
+pub(crate) fn push_duration(out: &mut String, d: Duration) {
+    Shown::new(d).push_to(out, &UNICODE);
 }
 
 impl std::fmt::Display for Shown {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut text = String::with_capacity(12);
-        self.push_to(&mut text);
+        self.push_to(&mut text, &UNICODE);
         f.write_str(&text)
     }
 }
@@ -232,18 +393,25 @@ impl std::fmt::Display for CallTree {
     }
 }
 
-fn write_marks(out: &mut String, node: CallNode<'_>) {
+fn write_marks(out: &mut String, node: CallNode<'_>, symbols: &Symbols) {
     if node.depth() == 0 {
         if let Some(status) = node.tree.status() {
             out.push_str("  status ");
             push_decimal(out, u64::from(status));
         }
+        if let Some(outer) = node.tree.outer_tree() {
+            out.push_str("  tree ");
+            push_decimal(out, node.tree.id());
+            out.push_str(" inside tree ");
+            push_decimal(out, outer);
+        }
     }
     if node.is_aggregate() {
         out.push_str("  total, own ");
-        Shown::new(node.own()).push_to(out);
+        Shown::new(node.own()).push_to(out, symbols);
         if node.failures() > 0 {
-            out.push_str("  err ×");
+            out.push_str("  err ");
+            out.push_str(symbols.times);
             push_decimal(out, node.failures());
         }
         return;
@@ -251,18 +419,70 @@ fn write_marks(out: &mut String, node: CallNode<'_>) {
     if let Some(busy) = node.busy() {
         if busy < node.wall() {
             out.push_str("  busy ");
-            Shown::new(busy).push_to(out);
+            Shown::new(busy).push_to(out, symbols);
         }
     }
-    out.push_str(match node.outcome() {
-        Some(Outcome::Ok) => "",
-        Some(Outcome::Error) => "  err",
-        Some(Outcome::Panic) => "  panic",
-        Some(Outcome::Cancelled) => "  cancelled",
-        None => "  unfinished",
+    let extra = node.extra();
+    if let Some(extra) = extra {
+        write_fields(out, &extra.fields);
+        if let Some(link) = &extra.link {
+            out.push_str("  linked tree ");
+            push_decimal(out, link.tree);
+        }
+    }
+    let error = extra.and_then(|e| e.error.as_deref());
+    out.push_str(match (node.outcome(), error) {
+        (Some(Outcome::Ok), _) | (Some(Outcome::Error), Some(_)) => "",
+        (Some(Outcome::Error), None) => "  err",
+        (Some(Outcome::Panic), _) => "  panic",
+        (Some(Outcome::Cancelled), _) => "  cancelled",
+        (None, _) => "  unfinished",
     });
     if node.is_slow() {
         out.push_str("  slow");
+    }
+    if let Some(error) = error {
+        out.push_str("  err: ");
+        push_escaped(out, error);
+    }
+}
+
+/// `room=lobby user="ann b"`: values quoted (with `"` and `\` escaped)
+/// when empty or holding whitespace, so fields stay apart.
+fn write_fields(out: &mut String, fields: &[(&'static str, Box<str>)]) {
+    for (i, (name, value)) in fields.iter().enumerate() {
+        out.push_str(if i == 0 { "  " } else { " " });
+        out.push_str(name);
+        out.push('=');
+        let quoted = value.is_empty() || value.chars().any(char::is_whitespace);
+        if quoted {
+            out.push('"');
+            for c in value.chars() {
+                if matches!(c, '"' | '\\') {
+                    out.push('\\');
+                }
+                push_char_escaped(out, c);
+            }
+            out.push('"');
+        } else {
+            push_escaped(out, value);
+        }
+    }
+}
+
+/// `text` with control characters escaped (`\n`, `\u{1b}`), so a recorded
+/// text stays on its row.
+fn push_escaped(out: &mut String, text: &str) {
+    for c in text.chars() {
+        push_char_escaped(out, c);
+    }
+}
+
+fn push_char_escaped(out: &mut String, c: char) {
+    if c.is_control() {
+        out.extend(c.escape_default());
+    } else {
+        out.push(c);
     }
 }
 

@@ -4,7 +4,7 @@
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
-use crate::tree::CallTree;
+use crate::tree::{CallTree, TextOptions, TreeFormat};
 
 /// The `tracing` target of the event that carries each finished tree.
 pub const TREE_TARGET: &str = "trace_runtime::tree";
@@ -86,9 +86,17 @@ impl TreeFilter {
     }
 }
 
+/// How a logged tree is written; part of [`TreeConfig`](crate::tree::TreeConfig).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Output {
+    pub(crate) format: TreeFormat,
+    pub(crate) summary: bool,
+}
+
 struct Sinks {
     filter: TreeFilter,
     log: bool,
+    output: Output,
     added: Vec<Arc<dyn TreeSink>>,
 }
 
@@ -99,6 +107,10 @@ static SINKS: RwLock<Sinks> = RwLock::new(Sinks {
         slow_calls: false,
     },
     log: true,
+    output: Output {
+        format: TreeFormat::Text,
+        summary: false,
+    },
     added: Vec::new(),
 });
 
@@ -132,17 +144,19 @@ pub fn clear_sinks() {
         .clear();
 }
 
-/// The filter and the log switch in force.
-pub(crate) fn settings() -> (TreeFilter, bool) {
+/// The filter, the log switch and the log output in force.
+pub(crate) fn settings() -> (TreeFilter, bool, Output) {
     let sinks = SINKS.read().unwrap_or_else(PoisonError::into_inner);
-    (sinks.filter, sinks.log)
+    (sinks.filter, sinks.log, sinks.output)
 }
 
-/// Sets the filter and the log switch; see [`TreeConfig`](crate::tree::TreeConfig).
-pub(crate) fn set_settings(filter: TreeFilter, log: bool) {
+/// Sets the filter, the log switch and the log output; see
+/// [`TreeConfig`](crate::tree::TreeConfig).
+pub(crate) fn set_settings(filter: TreeFilter, log: bool, output: Output) {
     let mut sinks = SINKS.write().unwrap_or_else(PoisonError::into_inner);
     sinks.filter = filter;
     sinks.log = log;
+    sinks.output = output;
 }
 
 /// Whether a finished tree would reach anyone: a sink, or a `tracing`
@@ -158,7 +172,8 @@ pub(crate) fn wants_trees() -> bool {
 /// Who gets a finished tree: the log and the added sinks, as they were when
 /// [`wants`] was asked.
 pub(crate) struct Delivery {
-    log: bool,
+    /// How the tree is logged, if it is.
+    log: Option<Output>,
     sinks: Vec<Arc<dyn TreeSink>>,
 }
 
@@ -168,15 +183,15 @@ pub(crate) struct Delivery {
 pub(crate) fn wants(summary: &Summary) -> Option<Delivery> {
     let sinks = SINKS.read().unwrap_or_else(PoisonError::into_inner);
     (sinks.filter.passes(summary) && (sinks.log || !sinks.added.is_empty())).then(|| Delivery {
-        log: sinks.log,
+        log: sinks.log.then_some(sinks.output),
         sinks: sinks.added.clone(),
     })
 }
 
 /// Delivers `tree` to the log and every sink.
 pub(crate) fn dispatch(tree: &CallTree, delivery: Delivery) {
-    if delivery.log {
-        log_tree(tree);
+    if let Some(output) = delivery.log {
+        log_tree(tree, output);
     }
     for sink in delivery.sinks {
         // A panicking sink must not unwind into the traced code that happened
@@ -186,27 +201,52 @@ pub(crate) fn dispatch(tree: &CallTree, delivery: Delivery) {
     }
 }
 
-/// One event per tree: `WARN` if a call failed or was slow, else `INFO`.
-fn log_tree(tree: &CallTree) {
+/// One event per tree: `WARN` if a call failed or was slow, else `INFO`;
+/// the message as `output` says, the same structured fields in every format.
+fn log_tree(tree: &CallTree, output: Output) {
+    let failed = tree.has_failure();
+    let slow = tree.has_slow_call();
+    let level_enabled = if failed || slow {
+        tracing::enabled!(target: TREE_TARGET, tracing::Level::WARN)
+    } else {
+        tracing::enabled!(target: TREE_TARGET, tracing::Level::INFO)
+    };
+    if !level_enabled {
+        return;
+    }
+    let text = match output.format {
+        TreeFormat::Json => tree.to_json(),
+        format => {
+            let options = TextOptions::default()
+                .ascii(format == TreeFormat::Ascii)
+                .summary(output.summary);
+            let mut text = String::from("call tree\n");
+            tree.render_into(&mut text, options);
+            text
+        }
+    };
     let request = tree.root().name();
+    let tree_id = tree.id();
+    let status = tree.status();
+    let method = tree.method();
+    let route = tree.route();
     // Whole microseconds, so the field reads `20770` rather than float noise.
     let wall_us = u64::try_from(tree.root().wall().as_micros()).unwrap_or(u64::MAX);
-    let calls = tree.call_count();
-    if tree.has_failure() || tree.has_slow_call() {
-        if tracing::enabled!(target: TREE_TARGET, tracing::Level::WARN) {
-            let text = tree.render();
-            let snapshot = super::Snapshot::of(tree);
-            tracing::warn!(
-                target: TREE_TARGET,
-                request,
-                wall_us,
-                calls,
-                snapshot = %snapshot,
-                "call tree\n{text}"
-            );
-        }
-    } else if tracing::enabled!(target: TREE_TARGET, tracing::Level::INFO) {
-        let text = tree.render();
-        tracing::info!(target: TREE_TARGET, request, wall_us, calls, "call tree\n{text}");
+    let calls = tree.traced_calls();
+    if failed || slow {
+        // What the process looked like when the request went wrong.
+        let snapshot = super::Snapshot::of(tree);
+        tracing::warn!(
+            target: TREE_TARGET,
+            request, tree_id, status, method, route, wall_us, calls, failed, slow,
+            snapshot = %snapshot,
+            "{text}"
+        );
+    } else {
+        tracing::info!(
+            target: TREE_TARGET,
+            request, tree_id, status, method, route, wall_us, calls, failed, slow,
+            "{text}"
+        );
     }
 }

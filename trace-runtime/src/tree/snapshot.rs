@@ -174,6 +174,7 @@ static LAST: Mutex<Option<(Instant, Readings)>> = Mutex::new(None);
 const FRESH: Duration = Duration::from_millis(100);
 
 /// Adds a reader of process-wide gauges (for the exporter).
+#[cfg_attr(not(any(feature = "process", feature = "runtime")), allow(dead_code))]
 pub(crate) fn add_gauges(reader: impl Fn(&mut Readings) + Send + Sync + 'static) {
     GAUGES
         .write()

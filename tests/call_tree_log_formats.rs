@@ -1,0 +1,85 @@
+//! The logged event in each `TreeFormat`: the ASCII text, the JSON object
+//! on one line, the summary under the text when asked, and the structured
+//! fields every format carries (`request`, `tree_id`, `status`, `method`,
+//! `route`, `wall_us`, `calls`, `failed`, `slow`).
+//!
+//! One test in its own binary: a global subscriber, and the format is global.
+#![warn(clippy::pedantic)]
+
+use trace_runtime::trace;
+use trace_runtime::tree::{TextOptions, TreeConfig, TreeFormat, TREE_TARGET};
+use trace_suite::json::{self, Value};
+use trace_suite::log::LogBuffer;
+use trace_suite::{capture_trees, one_tree};
+
+#[trace(err)]
+fn format_step(n: u32) -> Result<u32, String> {
+    if n == 0 {
+        Err("no rooms left".into())
+    } else {
+        Ok(n)
+    }
+}
+
+#[test]
+fn each_format_writes_its_message_and_the_same_structured_fields() {
+    let buffer = LogBuffer::default();
+    let writer = buffer.clone();
+    tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .without_time()
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO)
+        .init();
+    capture_trees();
+
+    TreeConfig::current()
+        .format(TreeFormat::Ascii)
+        .summary(true)
+        .apply();
+    let _ = trace_runtime::in_request("GET /ascii", || (format_step(1), format_step(0)));
+    let logged = buffer.take();
+    let tree = one_tree("GET /ascii");
+    let text = tree.render_with(TextOptions::default().ascii(true).summary(true));
+    let expected = format!(" WARN {TREE_TARGET}: call tree\n{text}");
+    assert!(
+        logged.starts_with(&expected),
+        "{logged:?} lacks {expected:?}"
+    );
+    assert!(logged.is_ascii(), "{logged}");
+    assert!(text.contains("summary, by own time"), "{text}");
+    assert!(text.contains("err: no rooms left"), "{text}");
+    let id = tree.id();
+    assert!(
+        logged.contains(&format!("request=\"GET /ascii\" tree_id={id} wall_us=")),
+        "{logged}"
+    );
+    assert!(
+        logged.contains(" calls=2 failed=true slow=false"),
+        "{logged}"
+    );
+
+    TreeConfig::current().format(TreeFormat::Json).apply();
+    let _ = trace_runtime::in_request("GET /json-line", || format_step(2));
+    let logged = buffer.take();
+    let tree = one_tree("GET /json-line");
+    let (head, rest) = logged.split_once(": ").unwrap();
+    assert_eq!(head, format!(" INFO {TREE_TARGET}"));
+    let json_line = tree.to_json();
+    assert!(!json_line.contains('\n'));
+    assert_eq!(logged.lines().count(), 1, "one line per tree: {logged}");
+    let (message, fields) = rest.split_at(json_line.len());
+    assert_eq!(message, json_line);
+    let parsed = json::parse(message).expect("the message is JSON");
+    assert_eq!(parsed.get("id").and_then(Value::as_u64), Some(tree.id()));
+    assert_eq!(parsed.get("calls").and_then(Value::as_u64), Some(1));
+    assert!(
+        fields.starts_with(" request=\"GET /json-line\""),
+        "{fields}"
+    );
+    assert!(
+        fields.contains(" calls=1 failed=false slow=false"),
+        "{fields}"
+    );
+    TreeConfig::default().apply();
+}

@@ -1,0 +1,10 @@
+use trace_runtime::trace;
+
+#[trace(err)]
+fn serve() -> ! {
+    loop {}
+}
+
+fn main() {
+    let _ = serve as fn() -> !;
+}
