@@ -11,11 +11,16 @@
 //! | kind | `Server` for HTTP request roots, else `Internal` |
 //! | status | `Error` for `err` and `panic` (and aggregates with failures) |
 //!
-//! Attributes: `code.function` and `code.namespace`, `http.response.status_code`
-//! on HTTP roots, and under `trace_runtime.`: `busy_ns` (async calls),
-//! `own_ns`, `cancelled`, `slow`, `unfinished` (still running when the tree
-//! was delivered), and for aggregates `aggregate`, `calls`, `failures`;
-//! `uncounted` on the root when calls were past both caps.
+//! Attributes: `code.function` and `code.namespace`; the fields the call
+//! recorded (`#[trace(fields(...))]`) under their own names; on HTTP roots
+//! `http.request.method`, `http.route` and `http.response.status_code`; and
+//! under `trace_runtime.`: `busy_ns` (async calls), `own_ns`, `cancelled`,
+//! `slow`, `unfinished` (still running when the tree was delivered), for
+//! aggregates `aggregate`, `calls`, `failures`, `linked_tree` on a node
+//! standing for a request opened inside this one, and on the root
+//! `tree_id`, `outer_tree` (the tree of the request this one was opened
+//! in) and `uncounted` (calls past both caps). The error text a call
+//! recorded (`#[trace(err)]`) is its status description.
 
 use std::borrow::Cow;
 use std::time::{Duration, SystemTime};
@@ -117,6 +122,11 @@ fn after(time: SystemTime, duration: Duration) -> SystemTime {
     time.checked_add(duration).unwrap_or(time)
 }
 
+/// A tree id as an attribute value: OTLP integers are signed.
+fn id(tree: u64) -> i64 {
+    i64::from_ne_bytes(tree.to_ne_bytes())
+}
+
 fn nanos(duration: Duration) -> i64 {
     i64::try_from(duration.as_nanos()).unwrap_or(i64::MAX)
 }
@@ -133,12 +143,28 @@ fn attributes(tree: &CallTree, node: &CallNode<'_>) -> Vec<KeyValue> {
         attributes.push(KeyValue::new("code.function", function));
         attributes.push(KeyValue::new("code.namespace", node.module()));
     }
+    for (name, value) in node.fields() {
+        attributes.push(KeyValue::new(name, value.to_owned()));
+    }
+    if let Some(linked) = node.linked_tree() {
+        attributes.push(KeyValue::new("trace_runtime.linked_tree", id(linked)));
+    }
     if node.depth() == 0 {
+        if let Some(method) = tree.method() {
+            attributes.push(KeyValue::new("http.request.method", method.to_owned()));
+        }
+        if let Some(route) = tree.route() {
+            attributes.push(KeyValue::new("http.route", route.to_owned()));
+        }
         if let Some(status) = tree.status() {
             attributes.push(KeyValue::new(
                 "http.response.status_code",
                 i64::from(status),
             ));
+        }
+        attributes.push(KeyValue::new("trace_runtime.tree_id", id(tree.id())));
+        if let Some(outer) = tree.outer_tree() {
+            attributes.push(KeyValue::new("trace_runtime.outer_tree", id(outer)));
         }
         if tree.uncounted() > 0 {
             let uncounted = i64::try_from(tree.uncounted()).unwrap_or(i64::MAX);
@@ -177,10 +203,14 @@ fn status(tree: &CallTree, node: &CallNode<'_>) -> Status {
             node.failures(),
             node.calls()
         )),
-        Some(Outcome::Error) => match tree.status().filter(|_| node.depth() == 0) {
-            Some(status) => Status::error(format!("HTTP {status}")),
-            None => Status::error("err"),
-        },
+        Some(Outcome::Error) => {
+            let http = tree.status().filter(|_| node.depth() == 0);
+            match (node.error(), http) {
+                (Some(text), _) => Status::error(text.to_owned()),
+                (None, Some(status)) => Status::error(format!("HTTP {status}")),
+                (None, None) => Status::error("err"),
+            }
+        }
         _ => Status::Unset,
     }
 }

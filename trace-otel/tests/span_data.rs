@@ -1,7 +1,7 @@
 //! The span data made from trees, through the SDK's in-memory exporter:
-//! calls folded past the node cap as one span with their count, a panic's
-//! status, a cancelled call's attribute, and sampling at ratio 0 that still
-//! keeps the failed tree.
+//! calls folded past the node cap as one span with their count, error text
+//! and fields, a panic's status, a cancelled call's attribute, and
+//! sampling at ratio 0 that still keeps the failed tree.
 #![warn(clippy::pedantic)]
 
 use std::time::Duration;
@@ -27,9 +27,9 @@ async fn never() {
     std::future::pending::<()>().await;
 }
 
-#[trace(name = "spans::fails")]
-fn fails() -> Result<(), String> {
-    Err("no".to_owned())
+#[trace(name = "spans::fails", err, fields(code))]
+fn fails(code: u32) -> Result<(), String> {
+    Err(format!("code {code} refused"))
 }
 
 fn attribute<'a>(span: &'a SpanData, key: &str) -> Option<&'a Value> {
@@ -57,7 +57,7 @@ fn aggregates_panics_cancellations_and_sampling() {
     // Kept although the ratio is 0: a call fails.
     TreeConfig::current().max_nodes(4).apply();
     trace_runtime::in_request("folds", || {
-        let _ = fails();
+        let _ = fails(7);
         (0..20).map(|_| folded()).sum::<u32>()
     });
     TreeConfig::current()
@@ -106,9 +106,14 @@ fn aggregates_panics_cancellations_and_sampling() {
     let root = named(&spans, "folds")[0];
     assert_eq!(aggregate.parent_span_id, root.span_context.span_id());
     assert!(aggregate.start_time >= root.start_time && aggregate.end_time <= root.end_time);
-    assert_eq!(
-        named(&spans, "spans::fails")[0].status,
-        Status::error("err")
+    // `err` and `fields(...)`: the error text is the status description,
+    // the field an attribute.
+    let failed = named(&spans, "spans::fails")[0];
+    assert_eq!(failed.status, Status::error("code 7 refused"));
+    assert_eq!(attribute(failed, "code"), Some(&Value::from("7")));
+    assert!(
+        attribute(root, "trace_runtime.tree_id").is_some(),
+        "the root names its tree"
     );
 
     let panicked = named(&spans, "spans::boom")[0];

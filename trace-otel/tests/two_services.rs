@@ -370,6 +370,14 @@ fn assert_trace_context(spans: &[Span], incoming: &str) {
         assert_eq!(user_root.kind, 2, "server span"); // SPAN_KIND_SERVER
         assert_eq!(user_root.flags & 0x300, 0x300, "the parent is remote");
         assert!(int_attribute(&user_root.attributes, "http.response.status_code").is_some());
+        assert_eq!(
+            string_attribute(&user_root.attributes, "http.route").as_deref(),
+            Some("/users/{id}")
+        );
+        assert_eq!(
+            string_attribute(&user_root.attributes, "http.request.method").as_deref(),
+            Some("GET")
+        );
     }
     // The second request: a trace of its own, not the first one's.
     let second_front = front_roots
