@@ -128,10 +128,13 @@ def main():
             ("Lobby::show_room", "ERROR", "err"),
             ("GET /rooms/{name}/players", "ERROR", "HTTP 500"),
             ("Rooms::players", "ERROR", "err"),
-            ("Rooms::load", "ERROR", "err"),
+            ("Rooms::load", "ERROR", "the room is closed"),
         }
         if errors != expected_errors:
             fail(f"trace {trace}: errors {sorted(errors)}, expected {sorted(expected_errors)}")
+        load = next(s for s in spans["rooms"] if s["name"] == "Rooms::load")
+        if load["attributes"].get("name") != room:
+            fail(f"trace {trace}: Rooms::load has no field name={room}: {load['attributes']}")
         print(f"trace {trace}  (GET /rooms/{room} -> {status}; caller span {caller})")
         show(everything, spans, caller, 1)
     print(f"ok: {len(requests)} traces, {wanted} spans, each across lobby and rooms")

@@ -39,6 +39,12 @@ type Traced = TraceparentService<Client<HttpConnector, Empty<Bytes>>>;
 #[derive(Debug)]
 struct Closed;
 
+impl std::fmt::Display for Closed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the room is closed")
+    }
+}
+
 /// The `rooms` service.
 struct Rooms;
 
@@ -49,6 +55,9 @@ impl Rooms {
         Ok(format!("{room}: ann, bob"))
     }
 
+    // The error text and the room's name are recorded on the node, and
+    // exported as the span's status description and an attribute.
+    #[trace(err, fields(name))]
     async fn load(name: &str) -> Result<String, Closed> {
         tokio::time::sleep(Duration::from_millis(1)).await;
         if name == "closed" {
