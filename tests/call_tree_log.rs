@@ -28,14 +28,7 @@ fn log_slow() {
 
 #[test]
 fn finished_trees_and_slow_calls_are_logged_as_tracing_events() {
-    let buffer = Buffer::default();
-    let writer = buffer.clone();
-    tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .without_time()
-        .with_ansi(false)
-        .with_max_level(tracing::Level::INFO)
-        .init();
+    let buffer = Buffer::install_global();
     capture_trees();
 
     trace_runtime::in_request("GET /logged", || log_child(1));

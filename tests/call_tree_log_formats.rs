@@ -23,14 +23,7 @@ fn format_step(n: u32) -> Result<u32, String> {
 
 #[test]
 fn each_format_writes_its_message_and_the_same_structured_fields() {
-    let buffer = LogBuffer::default();
-    let writer = buffer.clone();
-    tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .without_time()
-        .with_ansi(false)
-        .with_max_level(tracing::Level::INFO)
-        .init();
+    let buffer = LogBuffer::install_global();
     capture_trees();
 
     TreeConfig::current()

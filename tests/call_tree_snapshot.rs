@@ -48,14 +48,7 @@ fn field<'a>(line: &'a str, name: &str) -> Option<&'a str> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_and_failed_trees_carry_a_snapshot_of_the_process() {
-    let buffer = LogBuffer::default();
-    let writer = buffer.clone();
-    tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .without_time()
-        .with_ansi(false)
-        .with_max_level(tracing::Level::INFO)
-        .init();
+    let buffer = LogBuffer::install_global();
     let _exporter = ExporterBuilder::new()
         .service_name("snap")
         .process_metrics()

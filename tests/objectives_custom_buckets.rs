@@ -18,13 +18,7 @@ fn pay() -> u32 {
 
 #[test]
 fn a_target_that_is_not_a_bucket_is_said_once() {
-    let buffer = LogBuffer::default();
-    let writer = buffer.clone();
-    tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .without_time()
-        .with_ansi(false)
-        .init();
+    let buffer = LogBuffer::install_global();
     let _exporter = ExporterBuilder::new()
         .buckets(&[0.1, 1.0])
         .install()
