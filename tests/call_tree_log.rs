@@ -34,11 +34,13 @@ fn finished_trees_and_slow_calls_are_logged_as_tracing_events() {
     trace_runtime::in_request("GET /logged", || log_child(1));
     let logged = buffer.take();
     let tree = one_tree("GET /logged");
-    let expected = format!(" INFO {TREE_TARGET}: call tree\n{}", tree.render());
     assert!(
-        logged.starts_with(&expected),
-        "{logged:?} lacks {expected:?}"
+        logged.starts_with(&format!(" INFO {TREE_TARGET}: call tree request=")),
+        "{logged:?}"
     );
+    // The tree last, on the lines below the event's.
+    let expected = format!(" tree=\n{}", tree.render());
+    assert!(logged.ends_with(&expected), "{logged:?} lacks {expected:?}");
     assert!(logged.contains("request=\"GET /logged\""), "{logged}");
     // Traced calls: `log_child`; the root opened by `in_request` is not one.
     assert!(
@@ -58,11 +60,13 @@ fn finished_trees_and_slow_calls_are_logged_as_tracing_events() {
     let _ = trace_runtime::in_request("GET /logged-failed", log_failing);
     let logged = buffer.take();
     let tree = one_tree("GET /logged-failed");
-    let expected = format!(" WARN {TREE_TARGET}: call tree\n{}", tree.render());
     assert!(
-        logged.starts_with(&expected),
-        "{logged:?} lacks {expected:?}"
+        logged.starts_with(&format!(" WARN {TREE_TARGET}: call tree request=")),
+        "{logged:?}"
     );
+    // The tree last, on the lines below the event's.
+    let expected = format!(" tree=\n{}", tree.render());
+    assert!(logged.ends_with(&expected), "{logged:?} lacks {expected:?}");
     assert!(
         logged.contains("calls=1 failed=true slow=false"),
         "{logged}"
@@ -80,8 +84,12 @@ fn finished_trees_and_slow_calls_are_logged_as_tracing_events() {
     assert!(slow.contains("request=\"GET /logged-slow\""), "{slow}");
     assert!(slow.contains(&format!("tree_id={}", tree.id())), "{slow}");
     assert!(slow.contains("threshold_us=1000"), "{slow}");
-    let expected = format!(" WARN {TREE_TARGET}: call tree\n{}", tree.render());
-    assert!(rest.starts_with(&expected), "{rest:?} lacks {expected:?}");
+    assert!(
+        rest.starts_with(&format!(" WARN {TREE_TARGET}: call tree request=")),
+        "{rest:?}"
+    );
+    let expected = format!(" tree=\n{}", tree.render());
+    assert!(rest.ends_with(&expected), "{rest:?} lacks {expected:?}");
     assert!(rest.contains("calls=1 failed=false slow=true"), "{rest}");
     assert!(tree.render().lines().nth(1).unwrap().ends_with("  slow"));
 }

@@ -27,7 +27,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use crate::outcome::Outcome;
-use crate::tree::{CallNode, CallTree, FunctionSummary};
+use crate::tree::{CallNode, CallTree, FunctionSummary, NodeData, NO_EXTRA, NO_TIME};
 
 /// How [`CallTree::render_with`] writes a tree: in ASCII only or not, with
 /// the request's [summary](CallTree::summary) under it or not (neither by
@@ -142,54 +142,102 @@ impl CallTree {
         // capped, so a row's length does not grow with the tree's depth.
         let mut name_width = 0;
         let mut time_width = 0;
-        let rows: Vec<(usize, Shown)> = self
-            .iter()
-            .map(|node| {
-                let row = (row_width(node), Shown::new(node.wall()));
-                name_width = name_width.max(row.0);
-                time_width = time_width.max(row.1.width());
-                row
-            })
-            .collect();
+        for (index, node) in self.nodes.iter().enumerate() {
+            name_width = name_width.max(self.row_width(index, node));
+            time_width = time_width.max(Shown::from_nanos(node.wall_nanos).width());
+        }
         let name_width = name_width.min(MAX_NAME_COLUMN);
-        out.reserve(self.nodes.len() * (name_width + time_width + 16));
-        for (node, &(width, time)) in self.iter().zip(&rows) {
-            push_spaces(out, indent(node));
-            if node.depth() > MAX_INDENT_DEPTH {
+        out.reserve(self.nodes.len() * (name_width + time_width + 4));
+        for (index, node) in self.nodes.iter().enumerate() {
+            let depth = node.depth as usize;
+            push_spaces(out, indent(depth));
+            let mut width = indent(depth);
+            if depth > MAX_INDENT_DEPTH {
                 out.push('[');
-                push_decimal(out, node.depth() as u64);
+                push_decimal(out, depth as u64);
                 out.push_str("] ");
+                width += decimal_digits(depth as u64) + 3;
             }
-            out.push_str(node.name());
-            if node.is_aggregate() {
+            width += if let Some(name) = self.runtime_name(index, node) {
+                push_text(out, name)
+            } else {
+                out.push_str(node.name);
+                text_width(node.name)
+            };
+            if node.aggregate {
                 out.push(' ');
                 out.push_str(symbols.times);
-                push_decimal(out, node.calls());
+                push_decimal(out, node.calls);
+                width += 2 + decimal_digits(node.calls);
             }
+            let time = Shown::from_nanos(node.wall_nanos);
             let pad = name_width.saturating_sub(width);
             push_spaces(out, pad + 2 + time_width - time.width());
             time.push_to(out, symbols);
-            write_marks(out, node, symbols);
+            if !is_plain(index, node) {
+                write_marks(out, CallNode { tree: self, index }, symbols);
+            }
             out.push('\n');
         }
         if self.uncounted > 0 {
-            let _ = writeln!(
-                out,
-                "{} {} more calls not shown (node cap reached)",
-                symbols.more, self.uncounted
-            );
+            out.push_str(symbols.more);
+            out.push(' ');
+            push_decimal(out, self.uncounted);
+            out.push_str(" more calls not shown (node cap reached)\n");
         }
     }
+
+    /// A name given at run time (a request's, which may hold anything),
+    /// rather than a function label from the code: the root's and a
+    /// linked request's.
+    fn runtime_name(&self, index: usize, node: &NodeData) -> Option<&str> {
+        if index == 0 {
+            return Some(&self.root.name);
+        }
+        if node.extra == NO_EXTRA {
+            return None;
+        }
+        let extra = self.extras.get(node.extra as usize)?;
+        extra.link.as_ref().map(|link| &*link.name)
+    }
+
+    /// Columns before the gap to the duration: indentation, depth marker,
+    /// name and `×N`.
+    fn row_width(&self, index: usize, node: &NodeData) -> usize {
+        let depth = node.depth as usize;
+        let marker = if depth > MAX_INDENT_DEPTH {
+            decimal_digits(depth as u64) + 3
+        } else {
+            0
+        };
+        let name = match self.runtime_name(index, node) {
+            Some(name) => escaped_width(name),
+            None => text_width(node.name),
+        };
+        let times = if node.aggregate {
+            2 + decimal_digits(node.calls)
+        } else {
+            0
+        };
+        indent(depth) + marker + name + times
+    }
+}
+
+/// A node with no marks to write: a call (not the root, not an aggregate)
+/// that returned, on time, recording nothing, and busy all its wall time.
+fn is_plain(index: usize, node: &NodeData) -> bool {
+    index != 0
+        && !node.aggregate
+        && !node.slow
+        && node.extra == NO_EXTRA
+        && node.outcome == Some(Outcome::Ok)
+        && (node.busy_nanos == NO_TIME || node.busy_nanos >= node.wall_nanos)
 }
 
 /// The summary block: a header, then one aligned line per function.
 fn write_summary(out: &mut String, lines: &[FunctionSummary], symbols: &Symbols) {
     const HEADER: [&str; 4] = ["calls", "total", "own", "errors"];
-    let shown = |d| {
-        let mut text = String::new();
-        Shown::new(d).push_to(&mut text, symbols);
-        text
-    };
+    let shown = |d| Shown::new(d).to_text(symbols);
     let rows: Vec<[String; 5]> = lines
         .iter()
         .map(|l| {
@@ -234,13 +282,17 @@ pub(crate) const MAX_INDENT_DEPTH: usize = 24;
 /// duration right.
 pub(crate) const MAX_NAME_COLUMN: usize = 64;
 
-fn push_spaces(out: &mut String, mut n: usize) {
-    const SPACES: &str = "                                                                ";
-    while n > 0 {
-        let chunk = n.min(SPACES.len());
-        out.push_str(&SPACES[..chunk]);
-        n -= chunk;
+/// `n` spaces: pushed in chunks of a constant size (each a few stores,
+/// not a call), then cut to length.
+fn push_spaces(out: &mut String, n: usize) {
+    const SPACES: &str = "                                ";
+    let end = out.len() + n;
+    let mut left = n;
+    while left > 0 {
+        out.push_str(SPACES);
+        left = left.saturating_sub(SPACES.len());
     }
+    out.truncate(end);
 }
 
 /// `n` in decimal, without the formatting machinery (a tree renders
@@ -262,40 +314,51 @@ fn push_decimal(out: &mut String, mut n: u64) {
     }
 }
 
-/// `n` (below 1000) in two digits, or three if `three`, zero-padded.
-fn push_fraction(out: &mut String, n: u64, three: bool) {
-    // Digits: each `% 10 < 10`.
-    if three {
-        out.push(char::from(b'0' + (n / 100 % 10) as u8));
-    }
-    out.push(char::from(b'0' + (n / 10 % 10) as u8));
-    out.push(char::from(b'0' + (n % 10) as u8));
+fn indent(depth: usize) -> usize {
+    depth.min(MAX_INDENT_DEPTH) * 2
 }
 
-fn indent(node: CallNode<'_>) -> usize {
-    node.depth().min(MAX_INDENT_DEPTH) * 2
-}
-
-/// Columns before the gap to the duration: indentation, depth marker, name
-/// and `×N`.
-fn row_width(node: CallNode<'_>) -> usize {
-    let depth = node.depth();
-    let marker = if depth > MAX_INDENT_DEPTH {
-        decimal_digits(depth as u64) + 3
+/// Columns of a text written as it is (`µ` is one).
+fn text_width(text: &str) -> usize {
+    if text.is_ascii() {
+        text.len()
     } else {
-        0
-    };
-    indent(node) + marker + label_width(node)
+        text.chars().count()
+    }
 }
 
-/// Columns of a node's name and its `×N`.
-fn label_width(node: CallNode<'_>) -> usize {
-    let name = node.name().chars().count();
-    if node.is_aggregate() {
-        name + 2 + decimal_digits(node.calls())
-    } else {
-        name
+/// Whether `text` has no control character (each would be escaped).
+fn is_clean(text: &str) -> bool {
+    // Control characters are C0 (below 0x20), DEL, and C1 (U+0080 to
+    // U+009F, encoded 0xC2 0x80..=0x9F); checking for 0xC2 alone is a
+    // cheap superset.
+    text.bytes().all(|b| b >= 0x20 && b != 0x7f && b != 0xc2)
+}
+
+/// Columns of `text` as [`push_text`] writes it.
+fn escaped_width(text: &str) -> usize {
+    if is_clean(text) {
+        return text_width(text);
     }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().count()
+            } else {
+                1
+            }
+        })
+        .sum()
+}
+
+/// Writes `text` with control characters escaped; returns its columns.
+fn push_text(out: &mut String, text: &str) -> usize {
+    if is_clean(text) {
+        out.push_str(text);
+        return text_width(text);
+    }
+    push_escaped(out, text);
+    escaped_width(text)
 }
 
 fn decimal_digits(n: u64) -> usize {
@@ -314,7 +377,11 @@ struct Shown {
 impl Shown {
     fn new(d: Duration) -> Shown {
         // Whole nanoseconds fit a u64 for 584 years.
-        let nanos = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX / 2);
+        Shown::from_nanos(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX / 2))
+    }
+
+    fn from_nanos(nanos: u64) -> Shown {
+        let nanos = nanos.min(u64::MAX / 2);
         // Rounded to the digits shown, as `{:.2}` of the float would; each
         // branch divides by constants (multiplications, not divisions).
         let (rounded, unit) = if nanos < 1_000 {
@@ -343,32 +410,55 @@ impl Shown {
 
     /// Columns it takes (`µ` is one).
     fn width(self) -> usize {
-        let whole = self.whole.checked_ilog10().map_or(1, |d| d as usize + 1);
         let fraction = match (self.fraction, self.unit) {
             (u64::MAX, _) => 0,
             (_, "s") => 4,
             _ => 3,
         };
-        whole + fraction + self.unit.chars().count()
+        // Every unit takes two columns but `s`.
+        let unit = if self.unit == "s" { 1 } else { 2 };
+        decimal_digits(self.whole) + fraction + unit
     }
-}
 
-impl Shown {
     fn push_to(self, out: &mut String, symbols: &Symbols) {
-        push_decimal(out, self.whole);
-        match (self.fraction, self.unit) {
-            (u64::MAX, _) => {}
-            (fraction, unit) => {
+        // Digits: each `% 10 < 10`.
+        let digit = |n: u64| char::from(b'0' + (n % 10) as u8);
+        if self.whole < 1_000 {
+            // Every unit but seconds: at most three digits.
+            if self.whole >= 100 {
+                out.push(digit(self.whole / 100));
+            }
+            if self.whole >= 10 {
+                out.push(digit(self.whole / 10));
+            }
+            out.push(digit(self.whole));
+        } else {
+            push_decimal(out, self.whole);
+        }
+        let f = self.fraction;
+        match self.unit {
+            "ns" => out.push_str("ns"),
+            "s" => {
                 out.push('.');
-                push_fraction(out, fraction, unit == "s");
+                out.push(digit(f / 100));
+                out.push(digit(f / 10));
+                out.push(digit(f));
+                out.push('s');
+            }
+            unit => {
+                out.push('.');
+                out.push(digit(f / 10));
+                out.push(digit(f));
+                // `µs` and `us` take as many columns.
+                out.push_str(if unit == "ms" { "ms" } else { symbols.micros });
             }
         }
-        // `µs` and `us` take as many columns.
-        out.push_str(if self.unit == "µs" {
-            symbols.micros
-        } else {
-            self.unit
-        });
+    }
+
+    fn to_text(self, symbols: &Symbols) -> String {
+        let mut text = String::with_capacity(12);
+        self.push_to(&mut text, symbols);
+        text
     }
 }
 
@@ -376,14 +466,12 @@ impl Shown {
 /// `20.40ms`, `1.500s`), for other views of a tree.
 #[cfg(feature = "pages")]
 pub(crate) fn push_duration(out: &mut String, d: Duration) {
-    Shown::new(d).push_to(out, &UNICODE);
+    out.push_str(&Shown::new(d).to_text(&UNICODE));
 }
 
 impl std::fmt::Display for Shown {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut text = String::with_capacity(12);
-        self.push_to(&mut text, &UNICODE);
-        f.write_str(&text)
+        f.write_str(&self.to_text(&UNICODE))
     }
 }
 
@@ -393,32 +481,36 @@ impl std::fmt::Display for CallTree {
     }
 }
 
+fn put(out: &mut String, text: &str) {
+    out.push_str(text);
+}
+
 fn write_marks(out: &mut String, node: CallNode<'_>, symbols: &Symbols) {
     if node.depth() == 0 {
         if let Some(status) = node.tree.status() {
-            out.push_str("  status ");
+            put(out, "  status ");
             push_decimal(out, u64::from(status));
         }
         if let Some(outer) = node.tree.outer_tree() {
-            out.push_str("  tree ");
+            put(out, "  tree ");
             push_decimal(out, node.tree.id());
-            out.push_str(" inside tree ");
+            put(out, " inside tree ");
             push_decimal(out, outer);
         }
     }
     if node.is_aggregate() {
-        out.push_str("  total, own ");
+        put(out, "  total, own ");
         Shown::new(node.own()).push_to(out, symbols);
         if node.failures() > 0 {
-            out.push_str("  err ");
-            out.push_str(symbols.times);
+            put(out, "  err ");
+            put(out, symbols.times);
             push_decimal(out, node.failures());
         }
         return;
     }
     if let Some(busy) = node.busy() {
         if busy < node.wall() {
-            out.push_str("  busy ");
+            put(out, "  busy ");
             Shown::new(busy).push_to(out, symbols);
         }
     }
@@ -426,23 +518,26 @@ fn write_marks(out: &mut String, node: CallNode<'_>, symbols: &Symbols) {
     if let Some(extra) = extra {
         write_fields(out, &extra.fields);
         if let Some(link) = &extra.link {
-            out.push_str("  linked tree ");
+            put(out, "  linked tree ");
             push_decimal(out, link.tree);
         }
     }
     let error = extra.and_then(|e| e.error.as_deref());
-    out.push_str(match (node.outcome(), error) {
-        (Some(Outcome::Ok), _) | (Some(Outcome::Error), Some(_)) => "",
-        (Some(Outcome::Error), None) => "  err",
-        (Some(Outcome::Panic), _) => "  panic",
-        (Some(Outcome::Cancelled), _) => "  cancelled",
-        (None, _) => "  unfinished",
-    });
+    put(
+        out,
+        match (node.outcome(), error) {
+            (Some(Outcome::Ok), _) | (Some(Outcome::Error), Some(_)) => "",
+            (Some(Outcome::Error), None) => "  err",
+            (Some(Outcome::Panic), _) => "  panic",
+            (Some(Outcome::Cancelled), _) => "  cancelled",
+            (None, _) => "  unfinished",
+        },
+    );
     if node.is_slow() {
-        out.push_str("  slow");
+        put(out, "  slow");
     }
     if let Some(error) = error {
-        out.push_str("  err: ");
+        put(out, "  err: ");
         push_escaped(out, error);
     }
 }
@@ -451,8 +546,8 @@ fn write_marks(out: &mut String, node: CallNode<'_>, symbols: &Symbols) {
 /// when empty or holding whitespace, so fields stay apart.
 fn write_fields(out: &mut String, fields: &[(&'static str, Box<str>)]) {
     for (i, (name, value)) in fields.iter().enumerate() {
-        out.push_str(if i == 0 { "  " } else { " " });
-        out.push_str(name);
+        put(out, if i == 0 { "  " } else { " " });
+        put(out, name);
         out.push('=');
         let quoted = value.is_empty() || value.chars().any(char::is_whitespace);
         if quoted {

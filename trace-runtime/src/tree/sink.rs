@@ -202,7 +202,9 @@ pub(crate) fn dispatch(tree: &CallTree, delivery: Delivery) {
 }
 
 /// One event per tree: `WARN` if a call failed or was slow, else `INFO`;
-/// the message as `output` says, the same structured fields in every format.
+/// the same structured fields in every format, and the tree as `output`
+/// says: the text formats in the `tree` field, last, whose text starts on
+/// a line of its own (message `call tree`), the JSON line as the message.
 fn log_tree(tree: &CallTree, output: Output) {
     let failed = tree.has_failure();
     let slow = tree.has_slow_call();
@@ -214,15 +216,23 @@ fn log_tree(tree: &CallTree, output: Output) {
     if !level_enabled {
         return;
     }
-    let text = match output.format {
-        TreeFormat::Json => tree.to_json(),
+    // The text formats' tree goes in a field of its own, after the others,
+    // on the lines below the event's: `tracing-subscriber` writes a field
+    // as it is, where it would escape a message character by character (the
+    // renderer has escaped what the request recorded already). The JSON
+    // line stays the message, one line per tree.
+    let (message, text) = match output.format {
+        TreeFormat::Json => (tree.to_json(), None),
         format => {
             let options = TextOptions::default()
                 .ascii(format == TreeFormat::Ascii)
                 .summary(output.summary);
-            let mut text = String::from("call tree\n");
+            let mut text = String::from("\n");
             tree.render_into(&mut text, options);
-            text
+            if text.ends_with('\n') {
+                text.pop();
+            }
+            (String::from("call tree"), Some(text))
         }
     };
     let request = tree.root().name();
@@ -240,13 +250,15 @@ fn log_tree(tree: &CallTree, output: Output) {
             target: TREE_TARGET,
             request, tree_id, status, method, route, wall_us, calls, failed, slow,
             snapshot = %snapshot,
-            "{text}"
+            tree = text.as_deref().map(tracing::field::display),
+            "{message}"
         );
     } else {
         tracing::info!(
             target: TREE_TARGET,
             request, tree_id, status, method, route, wall_us, calls, failed, slow,
-            "{text}"
+            tree = text.as_deref().map(tracing::field::display),
+            "{message}"
         );
     }
 }
