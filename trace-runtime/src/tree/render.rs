@@ -377,7 +377,7 @@ struct Shown {
 impl Shown {
     fn new(d: Duration) -> Shown {
         // Whole nanoseconds fit a u64 for 584 years.
-        Shown::from_nanos(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX / 2))
+        Shown::from_nanos(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
     }
 
     fn from_nanos(nanos: u64) -> Shown {
@@ -466,7 +466,7 @@ impl Shown {
 /// `20.40ms`, `1.500s`), for other views of a tree.
 #[cfg(feature = "pages")]
 pub(crate) fn push_duration(out: &mut String, d: Duration) {
-    out.push_str(&Shown::new(d).to_text(&UNICODE));
+    Shown::new(d).push_to(out, &UNICODE);
 }
 
 impl std::fmt::Display for Shown {
@@ -481,36 +481,32 @@ impl std::fmt::Display for CallTree {
     }
 }
 
-fn put(out: &mut String, text: &str) {
-    out.push_str(text);
-}
-
 fn write_marks(out: &mut String, node: CallNode<'_>, symbols: &Symbols) {
     if node.depth() == 0 {
         if let Some(status) = node.tree.status() {
-            put(out, "  status ");
+            out.push_str("  status ");
             push_decimal(out, u64::from(status));
         }
         if let Some(outer) = node.tree.outer_tree() {
-            put(out, "  tree ");
+            out.push_str("  tree ");
             push_decimal(out, node.tree.id());
-            put(out, " inside tree ");
+            out.push_str(" inside tree ");
             push_decimal(out, outer);
         }
     }
     if node.is_aggregate() {
-        put(out, "  total, own ");
+        out.push_str("  total, own ");
         Shown::new(node.own()).push_to(out, symbols);
         if node.failures() > 0 {
-            put(out, "  err ");
-            put(out, symbols.times);
+            out.push_str("  err ");
+            out.push_str(symbols.times);
             push_decimal(out, node.failures());
         }
         return;
     }
     if let Some(busy) = node.busy() {
         if busy < node.wall() {
-            put(out, "  busy ");
+            out.push_str("  busy ");
             Shown::new(busy).push_to(out, symbols);
         }
     }
@@ -518,26 +514,23 @@ fn write_marks(out: &mut String, node: CallNode<'_>, symbols: &Symbols) {
     if let Some(extra) = extra {
         write_fields(out, &extra.fields);
         if let Some(link) = &extra.link {
-            put(out, "  linked tree ");
+            out.push_str("  linked tree ");
             push_decimal(out, link.tree);
         }
     }
     let error = extra.and_then(|e| e.error.as_deref());
-    put(
-        out,
-        match (node.outcome(), error) {
-            (Some(Outcome::Ok), _) | (Some(Outcome::Error), Some(_)) => "",
-            (Some(Outcome::Error), None) => "  err",
-            (Some(Outcome::Panic), _) => "  panic",
-            (Some(Outcome::Cancelled), _) => "  cancelled",
-            (None, _) => "  unfinished",
-        },
-    );
+    out.push_str(match (node.outcome(), error) {
+        (Some(Outcome::Ok), _) | (Some(Outcome::Error), Some(_)) => "",
+        (Some(Outcome::Error), None) => "  err",
+        (Some(Outcome::Panic), _) => "  panic",
+        (Some(Outcome::Cancelled), _) => "  cancelled",
+        (None, _) => "  unfinished",
+    });
     if node.is_slow() {
-        put(out, "  slow");
+        out.push_str("  slow");
     }
     if let Some(error) = error {
-        put(out, "  err: ");
+        out.push_str("  err: ");
         push_escaped(out, error);
     }
 }
@@ -546,8 +539,8 @@ fn write_marks(out: &mut String, node: CallNode<'_>, symbols: &Symbols) {
 /// when empty or holding whitespace, so fields stay apart.
 fn write_fields(out: &mut String, fields: &[(&'static str, Box<str>)]) {
     for (i, (name, value)) in fields.iter().enumerate() {
-        put(out, if i == 0 { "  " } else { " " });
-        put(out, name);
+        out.push_str(if i == 0 { "  " } else { " " });
+        out.push_str(name);
         out.push('=');
         let quoted = value.is_empty() || value.chars().any(char::is_whitespace);
         if quoted {
