@@ -77,7 +77,7 @@ async fn slow_and_failed_trees_carry_a_snapshot_of_the_process() {
     let failed_events = events(&logged);
     let line = failed_events
         .iter()
-        .find(|e| e.starts_with(" WARN ") && e.contains("request=\"POST /full\""))
+        .find(|e| e.starts_with(" WARN ") && e.contains("tree=\nPOST /full"))
         .unwrap_or_else(|| panic!("no WARN event for the failed request: {logged}"));
     assert!(line.contains(TREE_TARGET), "{line}");
     assert_eq!(field(line, "in_flight[reserve]"), Some("2"), "{line}");
@@ -109,7 +109,7 @@ async fn slow_and_failed_trees_carry_a_snapshot_of_the_process() {
     let logged = buffer.take();
     let ok: Vec<_> = events(&logged)
         .into_iter()
-        .filter(|e| e.contains("request=\"POST /held\""))
+        .filter(|e| e.contains("tree=\nPOST /held"))
         .collect();
     assert_eq!(ok.len(), 2, "{logged}");
     assert!(

@@ -213,3 +213,23 @@ pub fn measure_http(peer: HttpPeer, window: Duration) -> [f64; 2] {
         per_request_ns(cpu, requests),
     ]
 }
+
+/// Serves `requests` requests through `peer`'s Router, for profilers
+/// (`--child http-count PEER N` under callgrind): a fixed count, no timing,
+/// and the same check as [`measure_http`].
+pub fn serve_http(peer: HttpPeer, requests: u64) {
+    let exporter = http::install_recorder();
+    let router = peer.setup().with_state(());
+    app::check_answers(&router);
+    for i in 0..requests {
+        black_box(app::serve(&router, black_box(i)));
+    }
+    let (found, missing) = app::expected(requests);
+    let served = Served {
+        found: app::CHECKED.0 + found,
+        missing: app::CHECKED.1 + missing,
+    };
+    if let Err(why) = peer.check(&exporter.render(), served) {
+        panic!("{} did not do its work: {why}", peer.key());
+    }
+}

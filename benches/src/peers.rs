@@ -172,6 +172,12 @@ fn run_child(args: &[String]) {
         print_numbers(&child::measure_http(peer, millis(2)));
         return;
     }
+    if arg(0) == "http-count" {
+        let peer =
+            HttpPeer::from_key(arg(1)).unwrap_or_else(|| panic!("unknown HTTP peer {}", arg(1)));
+        child::serve_http(peer, arg(2).parse().expect("a request count"));
+        return;
+    }
     if arg(0) == "render" {
         print_numbers(&render::measure(millis(1)));
         return;

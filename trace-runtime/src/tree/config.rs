@@ -39,10 +39,15 @@ pub struct TreeConfig {
     output: Output,
 }
 
-/// How a logged tree reads: the message of its `tracing` event. Every
-/// format carries the same structured fields (`request`, `tree_id`,
-/// `status`, `method`, `route`, `wall_us`, `calls`, `failed`, `slow`), so a
-/// JSON formatter such as `tracing-subscriber`'s `.json()` passes them on.
+/// How a logged tree reads. The text formats are for people: the event
+/// `call tree` with the `tree_id` field and the tree's text in the `tree`
+/// field, on the lines below (its root line says the request, status, wall
+/// time and marks). [`Json`](Self::Json) is for log pipelines: the tree's
+/// JSON as the message, and the structured fields `request`, `tree_id`,
+/// `status`, `method`, `route`, `wall_us`, `calls`, `failed` and `slow`,
+/// which a JSON formatter such as `tracing-subscriber`'s `.json()` passes
+/// on. A request that failed or was slow logs at `WARN`, with a `snapshot`
+/// field, in every format.
 ///
 /// ```
 /// use trace_runtime::tree::{TreeConfig, TreeFormat};

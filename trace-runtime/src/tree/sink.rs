@@ -201,10 +201,14 @@ pub(crate) fn dispatch(tree: &CallTree, delivery: Delivery) {
     }
 }
 
-/// One event per tree: `WARN` if a call failed or was slow, else `INFO`;
-/// the same structured fields in every format, and the tree as `output`
-/// says: the text formats in the `tree` field, last, whose text starts on
-/// a line of its own (message `call tree`), the JSON line as the message.
+/// One event per tree: `WARN` if a call failed or was slow (with a
+/// snapshot of the process), else `INFO`. The text formats, for people:
+/// message `call tree`, the `tree_id` field, and the tree in the `tree`
+/// field, last, whose text starts on a line of its own; the root's line
+/// already says the request, its status, wall time and marks. The JSON
+/// format, for pipelines: the JSON line as the message, and the structured
+/// fields (`request`, `tree_id`, `status`, `method`, `route`, `wall_us`,
+/// `calls`, `failed`, `slow`) for a JSON formatter to pass on.
 fn log_tree(tree: &CallTree, output: Output) {
     let failed = tree.has_failure();
     let slow = tree.has_slow_call();
@@ -216,25 +220,42 @@ fn log_tree(tree: &CallTree, output: Output) {
     if !level_enabled {
         return;
     }
-    // The text formats' tree goes in a field of its own, after the others,
-    // on the lines below the event's: `tracing-subscriber` writes a field
-    // as it is, where it would escape a message character by character (the
-    // renderer has escaped what the request recorded already). The JSON
-    // line stays the message, one line per tree.
-    let (message, text) = match output.format {
-        TreeFormat::Json => (tree.to_json(), None),
-        format => {
-            let options = TextOptions::default()
-                .ascii(format == TreeFormat::Ascii)
-                .summary(output.summary);
-            let mut text = String::from("\n");
-            tree.render_into(&mut text, options);
-            if text.ends_with('\n') {
-                text.pop();
-            }
-            (String::from("call tree"), Some(text))
-        }
-    };
+    let snapshot = (failed || slow).then(|| super::Snapshot::of(tree));
+    if output.format == TreeFormat::Json {
+        log_json(tree, failed, slow, snapshot.as_ref());
+        return;
+    }
+    let snapshot = snapshot.as_ref().map(tracing::field::display);
+    let tree_id = tree.id();
+    // `tracing-subscriber` writes a field as it is, where it would escape a
+    // message character by character (the renderer has escaped what the
+    // request recorded already). Each field costs the subscriber a
+    // formatted write: fields the text repeats are left out.
+    let options = TextOptions::default()
+        .ascii(output.format == TreeFormat::Ascii)
+        .summary(output.summary);
+    let mut text = String::from("\n");
+    tree.render_into(&mut text, options);
+    if text.ends_with('\n') {
+        text.pop();
+    }
+    if failed || slow {
+        tracing::warn!(target: TREE_TARGET, tree_id, snapshot, tree = %text, "call tree");
+    } else {
+        tracing::info!(target: TREE_TARGET, tree_id, tree = %text, "call tree");
+    }
+}
+
+/// The JSON format's event: the tree's JSON line as the message, and every
+/// structured field.
+fn log_json(
+    tree: &CallTree,
+    failed: bool,
+    slow: bool,
+    snapshot: Option<&super::Snapshot>,
+) {
+    let snapshot = snapshot.map(tracing::field::display);
+    let message = tree.to_json();
     let request = tree.root().name();
     let tree_id = tree.id();
     let status = tree.status();
@@ -244,20 +265,15 @@ fn log_tree(tree: &CallTree, output: Output) {
     let wall_us = u64::try_from(tree.root().wall().as_micros()).unwrap_or(u64::MAX);
     let calls = tree.traced_calls();
     if failed || slow {
-        // What the process looked like when the request went wrong.
-        let snapshot = super::Snapshot::of(tree);
         tracing::warn!(
             target: TREE_TARGET,
-            request, tree_id, status, method, route, wall_us, calls, failed, slow,
-            snapshot = %snapshot,
-            tree = text.as_deref().map(tracing::field::display),
+            request, tree_id, status, method, route, wall_us, calls, failed, slow, snapshot,
             "{message}"
         );
     } else {
         tracing::info!(
             target: TREE_TARGET,
             request, tree_id, status, method, route, wall_us, calls, failed, slow,
-            tree = text.as_deref().map(tracing::field::display),
             "{message}"
         );
     }
