@@ -49,7 +49,10 @@ fn finished_trees_and_slow_calls_are_logged_as_tracing_events() {
     let logged = buffer.take();
     let tree = one_tree("GET /logged-failed");
     // A failed request's event carries a snapshot of the process as well.
-    let head = format!(" WARN {TREE_TARGET}: call tree tree_id={} snapshot=", tree.id());
+    let head = format!(
+        " WARN {TREE_TARGET}: call tree tree_id={} snapshot=",
+        tree.id()
+    );
     assert!(logged.starts_with(&head), "{logged:?} lacks {head:?}");
     let expected = format!(" tree=\n{}", tree.render());
     assert!(logged.ends_with(&expected), "{logged:?} lacks {expected:?}");
@@ -71,7 +74,10 @@ fn finished_trees_and_slow_calls_are_logged_as_tracing_events() {
     assert!(slow.contains("request=\"GET /logged-slow\""), "{slow}");
     assert!(slow.contains(&format!("tree_id={}", tree.id())), "{slow}");
     assert!(slow.contains("threshold_us=1000"), "{slow}");
-    let head = format!(" WARN {TREE_TARGET}: call tree tree_id={} snapshot=", tree.id());
+    let head = format!(
+        " WARN {TREE_TARGET}: call tree tree_id={} snapshot=",
+        tree.id()
+    );
     assert!(rest.starts_with(&head), "{rest:?} lacks {head:?}");
     let expected = format!(" tree=\n{}", tree.render());
     assert!(rest.ends_with(&expected), "{rest:?} lacks {expected:?}");
@@ -86,17 +92,20 @@ fn finished_trees_and_slow_calls_are_logged_as_tracing_events() {
     });
     let logged = buffer.take();
     let tree = one_tree(hostile);
-    assert!(!logged.contains('\u{1b}') && !logged.contains('\r'), "{logged:?}");
+    assert!(
+        !logged.contains('\u{1b}') && !logged.contains('\r'),
+        "{logged:?}"
+    );
     assert!(!logged.contains('\u{7f}'), "{logged:?}");
     assert!(!logged.contains("\nINFO forged"), "{logged:?}");
     let text = tree.render();
     let mut lines = text.lines();
     assert!(
-        lines.next().unwrap().starts_with(r"GET /a\u{1b}[2J\nINFO forged"),
+        lines
+            .next()
+            .unwrap()
+            .starts_with(r"GET /a\u{1b}[2J\nINFO forged"),
         "{text}"
     );
-    assert!(
-        lines.next().unwrap().contains(r"inner\r\u{7f}"),
-        "{text}"
-    );
+    assert!(lines.next().unwrap().contains(r"inner\r\u{7f}"), "{text}");
 }

@@ -34,7 +34,10 @@ fn each_format_writes_its_message_and_the_same_structured_fields() {
     let logged = buffer.take();
     let tree = one_tree("GET /ascii");
     let text = tree.render_with(TextOptions::default().ascii(true).summary(true));
-    let head = format!(" WARN {TREE_TARGET}: call tree tree_id={} snapshot=", tree.id());
+    let head = format!(
+        " WARN {TREE_TARGET}: call tree tree_id={} snapshot=",
+        tree.id()
+    );
     assert!(logged.starts_with(&head), "{logged:?} lacks {head:?}");
     let expected = format!(" tree=\n{text}");
     assert!(logged.ends_with(&expected), "{logged:?} lacks {expected:?}");

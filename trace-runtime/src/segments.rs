@@ -147,6 +147,12 @@ impl<T> Segmented<T> {
     /// uses the array during the call.
     pub(crate) unsafe fn clear(&self) {
         for (segment, base) in self.segments.iter().enumerate() {
+            // A plain load first: most segments were never allocated, and a
+            // swap is a locked read-modify-write (27 of them cost a one-node
+            // tree ~200 ns, in the HTTP bench's delivered row).
+            if base.load(Ordering::Acquire).is_null() {
+                continue;
+            }
             let base = base.swap(std::ptr::null_mut(), Ordering::AcqRel);
             if !base.is_null() {
                 let slice = std::ptr::slice_from_raw_parts_mut(base, segment_len(segment));

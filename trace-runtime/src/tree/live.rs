@@ -584,7 +584,7 @@ impl LiveTree {
         };
         // Outside the lock: a sink may make traced calls.
         if let Some((tree, to)) = tree {
-            sink::dispatch(&tree, to);
+            sink::dispatch(&tree, &to);
         }
         // The outer tree, let go once this one is out (which may deliver it).
         drop(link);

@@ -97,7 +97,8 @@ struct Sinks {
     filter: TreeFilter,
     log: bool,
     output: Output,
-    added: Vec<Arc<dyn TreeSink>>,
+    /// Shared with each delivery: one reference count, no copy.
+    added: Option<Arc<[Arc<dyn TreeSink>]>>,
 }
 
 static SINKS: RwLock<Sinks> = RwLock::new(Sinks {
@@ -111,7 +112,7 @@ static SINKS: RwLock<Sinks> = RwLock::new(Sinks {
         format: TreeFormat::Text,
         summary: false,
     },
-    added: Vec::new(),
+    added: None,
 });
 
 /// Adds a sink that receives every finished tree passing the
@@ -124,11 +125,10 @@ static SINKS: RwLock<Sinks> = RwLock::new(Sinks {
 /// # trace_runtime::tree::clear_sinks();
 /// ```
 pub fn add_sink(sink: impl TreeSink) {
-    SINKS
-        .write()
-        .unwrap_or_else(PoisonError::into_inner)
-        .added
-        .push(Arc::new(sink));
+    let mut sinks = SINKS.write().unwrap_or_else(PoisonError::into_inner);
+    let sink: Arc<dyn TreeSink> = Arc::new(sink);
+    let added = sinks.added.iter().flat_map(|added| added.iter().cloned());
+    sinks.added = Some(added.chain([sink]).collect());
 }
 
 /// Removes every sink added with [`add_sink`].
@@ -137,11 +137,7 @@ pub fn add_sink(sink: impl TreeSink) {
 /// trace_runtime::tree::clear_sinks();
 /// ```
 pub fn clear_sinks() {
-    SINKS
-        .write()
-        .unwrap_or_else(PoisonError::into_inner)
-        .added
-        .clear();
+    SINKS.write().unwrap_or_else(PoisonError::into_inner).added = None;
 }
 
 /// The filter, the log switch and the log output in force.
@@ -163,7 +159,7 @@ pub(crate) fn set_settings(filter: TreeFilter, log: bool, output: Output) {
 /// subscriber listening to [`TREE_TARGET`].
 pub(crate) fn wants_trees() -> bool {
     let sinks = SINKS.read().unwrap_or_else(PoisonError::into_inner);
-    !sinks.added.is_empty()
+    sinks.added.is_some()
         || (sinks.log && tracing::enabled!(target: TREE_TARGET, tracing::Level::WARN))
 }
 
@@ -174,7 +170,7 @@ pub(crate) fn wants_trees() -> bool {
 pub(crate) struct Delivery {
     /// How the tree is logged, if it is.
     log: Option<Output>,
-    sinks: Vec<Arc<dyn TreeSink>>,
+    sinks: Option<Arc<[Arc<dyn TreeSink>]>>,
 }
 
 /// Where a finished tree with `summary` goes, if anywhere. One read of the
@@ -182,18 +178,18 @@ pub(crate) struct Delivery {
 /// started (`wants_trees`), and is asked again when it is logged.
 pub(crate) fn wants(summary: &Summary) -> Option<Delivery> {
     let sinks = SINKS.read().unwrap_or_else(PoisonError::into_inner);
-    (sinks.filter.passes(summary) && (sinks.log || !sinks.added.is_empty())).then(|| Delivery {
+    (sinks.filter.passes(summary) && (sinks.log || sinks.added.is_some())).then(|| Delivery {
         log: sinks.log.then_some(sinks.output),
         sinks: sinks.added.clone(),
     })
 }
 
 /// Delivers `tree` to the log and every sink.
-pub(crate) fn dispatch(tree: &CallTree, delivery: Delivery) {
+pub(crate) fn dispatch(tree: &CallTree, delivery: &Delivery) {
     if let Some(output) = delivery.log {
         log_tree(tree, output);
     }
-    for sink in delivery.sinks {
+    for sink in delivery.sinks.iter().flat_map(|sinks| sinks.iter()) {
         // A panicking sink must not unwind into the traced code that happened
         // to end the request (or abort the process if that code is already
         // unwinding); the panic hook has reported it.
@@ -248,12 +244,7 @@ fn log_tree(tree: &CallTree, output: Output) {
 
 /// The JSON format's event: the tree's JSON line as the message, and every
 /// structured field.
-fn log_json(
-    tree: &CallTree,
-    failed: bool,
-    slow: bool,
-    snapshot: Option<&super::Snapshot>,
-) {
+fn log_json(tree: &CallTree, failed: bool, slow: bool, snapshot: Option<&super::Snapshot>) {
     let snapshot = snapshot.map(tracing::field::display);
     let message = tree.to_json();
     let request = tree.root().name();
