@@ -153,10 +153,7 @@ impl CallTree {
             push_spaces(out, indent(depth));
             let mut width = indent(depth);
             if depth > MAX_INDENT_DEPTH {
-                out.push('[');
-                push_decimal(out, depth as u64);
-                out.push_str("] ");
-                width += decimal_digits(depth as u64) + 3;
+                width += push_depth_marker(out, node.depth);
             }
             width += if let Some(name) = self.runtime_name(index, node) {
                 push_text(out, name)
@@ -206,7 +203,7 @@ impl CallTree {
     fn row_width(&self, index: usize, node: &NodeData) -> usize {
         let depth = node.depth as usize;
         let marker = if depth > MAX_INDENT_DEPTH {
-            decimal_digits(depth as u64) + 3
+            depth_marker_width(node.depth)
         } else {
             0
         };
@@ -283,9 +280,10 @@ pub(crate) const MAX_INDENT_DEPTH: usize = 24;
 pub(crate) const MAX_NAME_COLUMN: usize = 64;
 
 /// `n` spaces: pushed in chunks of a constant size (each a few stores,
-/// not a call), then cut to length.
+/// not a call), then cut to length. One chunk covers the widest
+/// indentation (48) and most paddings.
 fn push_spaces(out: &mut String, n: usize) {
-    const SPACES: &str = "                                ";
+    const SPACES: &str = "                                                                ";
     let end = out.len() + n;
     let mut left = n;
     while left > 0 {
@@ -312,6 +310,42 @@ fn push_decimal(out: &mut String, mut n: u64) {
     for &digit in &digits[start..] {
         out.push(char::from(digit));
     }
+}
+
+/// `[31] `, the depth mark of a row past [`MAX_INDENT_DEPTH`]; returns
+/// its width. Depths below 10 000 (all but the deepest recursions) are
+/// written digit by digit, without a division loop or a logarithm.
+fn push_depth_marker(out: &mut String, depth: u32) -> usize {
+    if depth >= 10_000 {
+        out.push('[');
+        push_decimal(out, u64::from(depth));
+        out.push_str("] ");
+        return depth_marker_width(depth);
+    }
+    // Digits: each `% 10 < 10`.
+    let digit = |n: u32| char::from(b'0' + (n % 10) as u8);
+    out.push('[');
+    if depth >= 1_000 {
+        out.push(digit(depth / 1_000));
+    }
+    if depth >= 100 {
+        out.push(digit(depth / 100));
+    }
+    out.push(digit(depth / 10));
+    out.push(digit(depth));
+    out.push_str("] ");
+    depth_marker_width(depth)
+}
+
+/// Columns of [`push_depth_marker`]'s mark (depths are above 24).
+fn depth_marker_width(depth: u32) -> usize {
+    let digits = match depth {
+        0..100 => 2,
+        100..1_000 => 3,
+        1_000..10_000 => 4,
+        _ => decimal_digits(u64::from(depth)),
+    };
+    digits + 3
 }
 
 fn indent(depth: usize) -> usize {
@@ -578,7 +612,27 @@ fn push_char_escaped(out: &mut String, c: char) {
 mod tests {
     use std::time::Duration;
 
-    use super::Shown;
+    use super::{depth_marker_width, push_depth_marker, push_spaces, Shown};
+
+    #[test]
+    fn depth_marks_read_as_the_decimal_depth_and_say_their_width() {
+        for depth in [25, 99, 100, 999, 1_000, 9_999, 10_000, 123_456, u32::MAX] {
+            let mut out = String::from("x");
+            let width = push_depth_marker(&mut out, depth);
+            assert_eq!(out, format!("x[{depth}] "));
+            assert_eq!(width, out.len() - 1, "{out}");
+            assert_eq!(depth_marker_width(depth), width, "{out}");
+        }
+    }
+
+    #[test]
+    fn spaces_are_as_many_as_asked_past_one_chunk() {
+        for n in [0, 1, 63, 64, 65, 130] {
+            let mut out = String::from("x");
+            push_spaces(&mut out, n);
+            assert_eq!(out, format!("x{}", " ".repeat(n)));
+        }
+    }
 
     fn shown(nanos: u64) -> String {
         Shown::new(Duration::from_nanos(nanos)).to_string()
