@@ -271,6 +271,16 @@ fn no_failure_installed_a_recorder() {
         .install()
         .expect("no earlier failure left a recorder installed");
     assert!(exporter.local_addr().is_none());
+    // Without `.push_gateway(...)` there is nothing to push: flush and
+    // shutdown say so rather than succeeding silently.
+    for result in [exporter.flush(), exporter.shutdown()] {
+        let err = result.unwrap_err();
+        assert!(matches!(err, ExportError::PushNotConfigured), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            "no push gateway is configured: add `.push_gateway(PushGateway::new(url, job))` to the ExporterBuilder before calling flush() or shutdown()"
+        );
+    }
     let again = ExporterBuilder::new().install().unwrap_err();
     assert!(matches!(again, ExportError::RecorderAlreadyInstalled));
     assert_eq!(
