@@ -147,7 +147,9 @@ impl CallTree {
             time_width = time_width.max(Shown::from_nanos(node.wall_nanos).width());
         }
         let name_width = name_width.min(MAX_NAME_COLUMN);
-        out.reserve(self.nodes.len() * (name_width + time_width + 4));
+        // Rows are as wide as the columns, plus the gap and the newline;
+        // the root's marks (`  status 200`, ...) come on top.
+        out.reserve(self.nodes.len() * (name_width + time_width + 3) + ROOT_MARKS);
         for (index, node) in self.nodes.iter().enumerate() {
             let depth = node.depth as usize;
             push_spaces(out, indent(depth));
@@ -274,6 +276,10 @@ fn write_summary(out: &mut String, lines: &[FunctionSummary], symbols: &Symbols)
 
 /// Deeper nodes are indented as at this depth and say their depth, `[31]`.
 pub(crate) const MAX_INDENT_DEPTH: usize = 24;
+
+/// Bytes reserved for the root's marks: `  status 200  tree 7 inside
+/// tree 3` and a little more.
+const ROOT_MARKS: usize = 64;
 
 /// Names are padded to at most this many columns; longer rows push their
 /// duration right.

@@ -230,7 +230,10 @@ fn log_tree(tree: &CallTree, output: Output) {
     let options = TextOptions::default()
         .ascii(output.format == TreeFormat::Ascii)
         .summary(output.summary);
-    let mut text = String::from("\n");
+    // Room for a small tree in the first allocation; the renderer reserves
+    // what a larger one needs.
+    let mut text = String::with_capacity(256);
+    text.push('\n');
     tree.render_into(&mut text, options);
     if text.ends_with('\n') {
         text.pop();
