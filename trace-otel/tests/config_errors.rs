@@ -88,4 +88,15 @@ fn bad_settings_are_typed_errors_that_say_what_to_fix() {
         "{err}"
     );
     std::env::remove_var("OTEL_BSP_MAX_QUEUE_SIZE");
+
+    // An endpoint the OTLP exporter cannot parse as a URI: its own reason,
+    // and where to look.
+    let err = error(OtlpBuilder::new().endpoint("http://[::1:4318"));
+    assert!(matches!(err, ConfigError::Exporter(_)), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.starts_with("the OTLP exporter cannot be built: ")
+            && text.ends_with("; check `.endpoint(...)` and the OTEL_EXPORTER_OTLP_* variables"),
+        "{text}"
+    );
 }
