@@ -7,6 +7,9 @@ use std::hint::black_box;
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
+use axum::Router;
+use trace_runtime::exporter::Exporter;
+
 use crate::http::{self, app, HttpPeer, Served};
 use crate::peer::{Peer, Variant};
 use crate::probe;
@@ -176,12 +179,7 @@ pub fn contention(peer: Peer, threads: usize, window: Duration) -> [f64; 3] {
 /// when the contender's check fails: the recorder or the log did not see
 /// the requests.
 pub fn measure_http(peer: HttpPeer, window: Duration) -> [f64; 2] {
-    let exporter = http::install_recorder();
-    // Routes made into services once, as `axum::serve` does (through
-    // `into_make_service`): an unfinished `Router<()>` turns each handler
-    // into a service, and applies its layers, on every request.
-    let router = peer.setup().with_state(());
-    app::check_answers(&router);
+    let (exporter, router) = http_setup(peer);
     let serve = |i| app::serve(&router, i);
     let (rate, warm_up) = calibrate(serve, window / 3);
     black_box(exporter.render());
@@ -196,18 +194,7 @@ pub fn measure_http(peer: HttpPeer, window: Duration) -> [f64; 2] {
     let metrics = exporter.render();
     let cpu = probe::process_cpu() - cpu_start;
 
-    let mut served = Served {
-        found: app::CHECKED.0,
-        missing: app::CHECKED.1,
-    };
-    for n in [warm_up, requests] {
-        let (found, missing) = app::expected(n);
-        served.found += found;
-        served.missing += missing;
-    }
-    if let Err(why) = peer.check(&metrics, served) {
-        panic!("{} did not do its work: {why}", peer.key());
-    }
+    http_check(peer, &metrics, &[warm_up, requests]);
     [
         per_request_ns(wall, requests),
         per_request_ns(cpu, requests),
@@ -218,18 +205,37 @@ pub fn measure_http(peer: HttpPeer, window: Duration) -> [f64; 2] {
 /// (`--child http-count PEER N` under callgrind): a fixed count, no timing,
 /// and the same check as [`measure_http`].
 pub fn serve_http(peer: HttpPeer, requests: u64) {
-    let exporter = http::install_recorder();
-    let router = peer.setup().with_state(());
-    app::check_answers(&router);
+    let (exporter, router) = http_setup(peer);
     for i in 0..requests {
         black_box(app::serve(&router, black_box(i)));
     }
-    let (found, missing) = app::expected(requests);
-    let served = Served {
-        found: app::CHECKED.0 + found,
-        missing: app::CHECKED.1 + missing,
+    http_check(peer, &exporter.render(), &[requests]);
+}
+
+/// The recorder and `peer`'s Router, its answers checked. Routes are made
+/// into services once, as `axum::serve` does (through
+/// `into_make_service`): an unfinished `Router<()>` turns each handler into
+/// a service, and applies its layers, on every request.
+fn http_setup(peer: HttpPeer) -> (Exporter, Router) {
+    let exporter = http::install_recorder();
+    let router = peer.setup().with_state(());
+    app::check_answers(&router);
+    (exporter, router)
+}
+
+/// Panics unless `peer` did its work for the check's requests and the
+/// runs of `runs` requests each.
+fn http_check(peer: HttpPeer, metrics: &str, runs: &[u64]) {
+    let mut served = Served {
+        found: app::CHECKED.0,
+        missing: app::CHECKED.1,
     };
-    if let Err(why) = peer.check(&exporter.render(), served) {
+    for &n in runs {
+        let (found, missing) = app::expected(n);
+        served.found += found;
+        served.missing += missing;
+    }
+    if let Err(why) = peer.check(metrics, served) {
         panic!("{} did not do its work: {why}", peer.key());
     }
 }

@@ -322,25 +322,28 @@ fn push_decimal(out: &mut String, mut n: u64) {
 /// its width. Depths below 10 000 (all but the deepest recursions) are
 /// written digit by digit, without a division loop or a logarithm.
 fn push_depth_marker(out: &mut String, depth: u32) -> usize {
-    if depth >= 10_000 {
-        out.push('[');
-        push_decimal(out, u64::from(depth));
-        out.push_str("] ");
-        return depth_marker_width(depth);
-    }
-    // Digits: each `% 10 < 10`.
-    let digit = |n: u32| char::from(b'0' + (n % 10) as u8);
     out.push('[');
-    if depth >= 1_000 {
-        out.push(digit(depth / 1_000));
+    let n = u64::from(depth);
+    if n >= 10_000 {
+        push_decimal(out, n);
+    } else {
+        if n >= 1_000 {
+            out.push(digit(n / 1_000));
+        }
+        if n >= 100 {
+            out.push(digit(n / 100));
+        }
+        out.push(digit(n / 10));
+        out.push(digit(n));
     }
-    if depth >= 100 {
-        out.push(digit(depth / 100));
-    }
-    out.push(digit(depth / 10));
-    out.push(digit(depth));
     out.push_str("] ");
     depth_marker_width(depth)
+}
+
+/// The last decimal digit of `n`.
+fn digit(n: u64) -> char {
+    // `n % 10 < 10`.
+    char::from(b'0' + (n % 10) as u8)
 }
 
 /// Columns of [`push_depth_marker`]'s mark (depths are above 24).
@@ -461,8 +464,6 @@ impl Shown {
     }
 
     fn push_to(self, out: &mut String, symbols: &Symbols) {
-        // Digits: each `% 10 < 10`.
-        let digit = |n: u64| char::from(b'0' + (n % 10) as u8);
         if self.whole < 1_000 {
             // Every unit but seconds: at most three digits.
             if self.whole >= 100 {
