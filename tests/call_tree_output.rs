@@ -165,6 +165,15 @@ fn a_deep_tree_renders_in_text_linear_in_its_calls() {
     // most 64 columns, the gap and the duration wide.
     assert!(longest <= 64 + 2 + 9, "a {longest}-column row");
     assert!(rendered.len() < 999 * 80, "{} bytes", rendered.len());
+    // Reserved in one go, never grown: a text that outgrows its reservation
+    // doubles it. The slack is a byte per row whose duration has no `µ`,
+    // and the room kept for marks (the root's).
+    assert!(
+        rendered.capacity() <= rendered.len() + 999 + 64 + 24,
+        "{} bytes in {} reserved",
+        rendered.len(),
+        rendered.capacity()
+    );
     assert!(
         text.contains("\n                                                [25] chain"),
         "{text}"
@@ -172,5 +181,39 @@ fn a_deep_tree_renders_in_text_linear_in_its_calls() {
     assert!(
         text.contains("\n                                                [998] chain"),
         "{text}"
+    );
+}
+
+#[trace]
+fn marked(n: u32) -> Result<u32, String> {
+    if n == 0 {
+        return Err("the last one".into());
+    }
+    marked_wide(n);
+    marked(n - 1).map(|m| m + 1)
+}
+
+#[trace(name = "a_wider_name_éééééé")]
+fn marked_wide(n: u32) -> u32 {
+    n
+}
+
+#[test]
+fn a_tree_with_marks_and_multi_byte_names_renders_into_the_room_reserved() {
+    capture_trees();
+    trace_runtime::in_request("marked", || {
+        assert!(marked(120).is_err());
+    });
+    let tree = one_tree("marked");
+    let rendered = tree.render();
+    assert!(rendered.contains("a_wider_name_éééééé"), "{rendered}");
+    assert!(rendered.contains("  err"), "{rendered}");
+    // As above, plus the room kept for each marked row (every `marked`).
+    let rows = rendered.lines().count();
+    assert!(
+        rendered.capacity() <= rendered.len() + rows * (1 + 24) + 64,
+        "{} bytes in {} reserved over {rows} rows",
+        rendered.len(),
+        rendered.capacity()
     );
 }

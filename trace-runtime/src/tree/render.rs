@@ -142,14 +142,26 @@ impl CallTree {
         // capped, so a row's length does not grow with the tree's depth.
         let mut name_width = 0;
         let mut time_width = 0;
+        // Bytes beyond the columns: names' multi-byte characters, and the
+        // marks of rows that have some.
+        let mut extra_bytes = 0;
         for (index, node) in self.nodes.iter().enumerate() {
-            name_width = name_width.max(self.row_width(index, node));
+            let (width, overhang) = self.row_width(index, node, symbols);
+            name_width = name_width.max(width);
             time_width = time_width.max(Shown::from_nanos(node.wall_nanos).width());
+            extra_bytes += overhang;
+            if !is_plain(index, node) {
+                extra_bytes += MARKS;
+            }
         }
         let name_width = name_width.min(MAX_NAME_COLUMN);
-        // Rows are as wide as the columns, plus the gap and the newline;
-        // the root's marks (`  status 200`, ...) come on top.
-        out.reserve(self.nodes.len() * (name_width + time_width + 3) + ROOT_MARKS);
+        // Rows are as wide as the columns, plus the gap, the newline and the
+        // byte `µ` takes beyond its column; the root's marks (`  status
+        // 200`, ...) come on top. Reserved in full, as a text that outgrows
+        // its reservation is copied (and past the allocator's mmap threshold,
+        // 128 KiB with glibc, mapped and faulted in anew for every tree).
+        let row = name_width + time_width + 3 + (symbols.micros.len() - 2);
+        out.reserve(self.nodes.len() * row + extra_bytes + ROOT_MARKS);
         for (index, node) in self.nodes.iter().enumerate() {
             let depth = node.depth as usize;
             push_spaces(out, indent(depth));
@@ -200,25 +212,43 @@ impl CallTree {
         extra.link.as_ref().map(|link| &*link.name)
     }
 
-    /// Columns before the gap to the duration: indentation, depth marker,
-    /// name and `×N`.
-    fn row_width(&self, index: usize, node: &NodeData) -> usize {
+    /// Columns before the gap to the duration (indentation, depth marker,
+    /// name and `×N`), and the bytes the name and `×` take beyond their
+    /// columns.
+    fn row_width(&self, index: usize, node: &NodeData, symbols: &Symbols) -> (usize, usize) {
         let depth = node.depth as usize;
         let marker = if depth > MAX_INDENT_DEPTH {
             depth_marker_width(node.depth)
         } else {
             0
         };
-        let name = match self.runtime_name(index, node) {
-            Some(name) => escaped_width(name),
-            None => text_width(node.name),
+        let (name, name_overhang) = match self.runtime_name(index, node) {
+            Some(name) => (escaped_width(name), overhang(name)),
+            None => (text_width(node.name), overhang(node.name)),
         };
-        let times = if node.aggregate {
-            2 + decimal_digits(node.calls)
+        let (times, times_overhang) = if node.aggregate {
+            (2 + decimal_digits(node.calls), symbols.times.len() - 1)
         } else {
-            0
+            (0, 0)
         };
-        indent(depth) + marker + name + times
+        (
+            indent(depth) + marker + name + times,
+            name_overhang + times_overhang,
+        )
+    }
+}
+
+/// Bytes reserved for the marks of a row that has some: `  busy 12.34µs`,
+/// `  err`, and a little more (fields and error messages may take more).
+const MARKS: usize = 24;
+
+/// Bytes `text` takes beyond its columns (its multi-byte characters'; an
+/// escaped control character takes as many bytes as columns).
+fn overhang(text: &str) -> usize {
+    if text.is_ascii() {
+        0
+    } else {
+        text.len() - text.chars().count()
     }
 }
 
