@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod axum_prometheus;
+pub mod event_only;
 pub mod ours;
 pub mod tower_trace;
 
@@ -29,6 +30,8 @@ pub enum HttpPeer {
     OursDelivered,
     /// Same layer with trees switched off: HTTP metrics only.
     OursMetricsOnly,
+    /// Not a contender: a layer emitting only our logged row's event.
+    EventOnly,
 }
 
 /// Requests a child served, by answer: `200`, then `404`.
@@ -49,13 +52,14 @@ impl Served {
 
 impl HttpPeer {
     /// Every contender, baseline first, in table order.
-    pub const ALL: [HttpPeer; 6] = [
+    pub const ALL: [HttpPeer; 7] = [
         HttpPeer::Bare,
         HttpPeer::AxumPrometheus,
         HttpPeer::TraceLayerTree,
         HttpPeer::Ours,
         HttpPeer::OursDelivered,
         HttpPeer::OursMetricsOnly,
+        HttpPeer::EventOnly,
     ];
 
     /// The command-line name.
@@ -67,6 +71,7 @@ impl HttpPeer {
             HttpPeer::Ours => "ours",
             HttpPeer::OursDelivered => "ours-delivered",
             HttpPeer::OursMetricsOnly => "ours-metrics",
+            HttpPeer::EventOnly => "event-only",
         }
     }
 
@@ -93,6 +98,10 @@ impl HttpPeer {
             HttpPeer::OursMetricsOnly => {
                 "trace-runtime http::TraceLayer, trees off: HTTP metrics only (not a goal)"
             }
+            HttpPeer::EventOnly => {
+                "not a contender: a layer emitting only the logged row's fmt event, the \
+                 subscriber's share (to a counting sink)"
+            }
         }
     }
 
@@ -106,6 +115,7 @@ impl HttpPeer {
             HttpPeer::Ours => ours::setup(ours::Mode::Logged),
             HttpPeer::OursDelivered => ours::setup(ours::Mode::Delivered),
             HttpPeer::OursMetricsOnly => ours::setup(ours::Mode::MetricsOnly),
+            HttpPeer::EventOnly => event_only::setup(),
         }
     }
 
@@ -120,6 +130,7 @@ impl HttpPeer {
             HttpPeer::Ours => ours::check(ours::Mode::Logged, metrics, served),
             HttpPeer::OursDelivered => ours::check(ours::Mode::Delivered, metrics, served),
             HttpPeer::OursMetricsOnly => ours::check(ours::Mode::MetricsOnly, metrics, served),
+            HttpPeer::EventOnly => event_only::check(served),
         }
     }
 }
