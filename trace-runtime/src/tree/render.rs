@@ -223,8 +223,8 @@ impl CallTree {
             0
         };
         let (name, name_overhang) = match self.runtime_name(index, node) {
-            Some(name) => (escaped_width(name), overhang(name)),
-            None => (text_width(node.name), overhang(node.name)),
+            Some(name) => (escaped_width(name), text_size(name).1),
+            None => text_size(node.name),
         };
         let (times, times_overhang) = if node.aggregate {
             (2 + decimal_digits(node.calls), symbols.times.len() - 1)
@@ -242,13 +242,15 @@ impl CallTree {
 /// `  err`, and a little more (fields and error messages may take more).
 const MARKS: usize = 24;
 
-/// Bytes `text` takes beyond its columns (its multi-byte characters'; an
-/// escaped control character takes as many bytes as columns).
-fn overhang(text: &str) -> usize {
+/// The columns `text` takes, and its bytes beyond them (its multi-byte
+/// characters'; an escaped control character takes as many bytes as
+/// columns), in one look at it.
+fn text_size(text: &str) -> (usize, usize) {
     if text.is_ascii() {
-        0
+        (text.len(), 0)
     } else {
-        text.len() - text.chars().count()
+        let columns = text.chars().count();
+        (columns, text.len() - columns)
     }
 }
 
@@ -393,11 +395,7 @@ fn indent(depth: usize) -> usize {
 
 /// Columns of a text written as it is (`µ` is one).
 fn text_width(text: &str) -> usize {
-    if text.is_ascii() {
-        text.len()
-    } else {
-        text.chars().count()
-    }
+    text_size(text).0
 }
 
 /// Whether `text` has no control character (each would be escaped).
