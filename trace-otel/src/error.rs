@@ -71,7 +71,7 @@ impl fmt::Display for ConfigError {
             ),
             ConfigError::Thread(why) => write!(
                 f,
-                "the exporter thread could not be started: {why}"
+                "the exporter thread could not be started: {why}; the process is short of threads, memory or file descriptors: raise its limits (`ulimit -u`, `ulimit -n`) or free some"
             ),
         }
     }
