@@ -145,8 +145,9 @@ impl CallTree {
         // Bytes beyond the columns: names' multi-byte characters, and the
         // marks of rows that have some.
         let mut extra_bytes = 0;
+        let mut sizes = NameSizes::default();
         for (index, node) in self.nodes.iter().enumerate() {
-            let (width, overhang) = self.row_width(index, node, symbols);
+            let (width, overhang) = self.row_width(index, node, symbols, &mut sizes);
             name_width = name_width.max(width);
             time_width = time_width.max(Shown::from_nanos(node.wall_nanos).width());
             extra_bytes += overhang;
@@ -173,7 +174,7 @@ impl CallTree {
                 push_text(out, name)
             } else {
                 out.push_str(node.name);
-                text_width(node.name)
+                sizes.of(node.name).0
             };
             if node.aggregate {
                 out.push(' ');
@@ -215,7 +216,13 @@ impl CallTree {
     /// Columns before the gap to the duration (indentation, depth marker,
     /// name and `×N`), and the bytes the name and `×` take beyond their
     /// columns.
-    fn row_width(&self, index: usize, node: &NodeData, symbols: &Symbols) -> (usize, usize) {
+    fn row_width(
+        &self,
+        index: usize,
+        node: &NodeData,
+        symbols: &Symbols,
+        sizes: &mut NameSizes,
+    ) -> (usize, usize) {
         let depth = node.depth as usize;
         let marker = if depth > MAX_INDENT_DEPTH {
             depth_marker_width(node.depth)
@@ -224,7 +231,7 @@ impl CallTree {
         };
         let (name, name_overhang) = match self.runtime_name(index, node) {
             Some(name) => (escaped_width(name), text_size(name).1),
-            None => text_size(node.name),
+            None => sizes.of(node.name),
         };
         let (times, times_overhang) = if node.aggregate {
             (2 + decimal_digits(node.calls), symbols.times.len() - 1)
@@ -251,6 +258,25 @@ fn text_size(text: &str) -> (usize, usize) {
     } else {
         let columns = text.chars().count();
         (columns, text.len() - columns)
+    }
+}
+
+/// [`text_size`] of the function name last asked about: siblings that are
+/// calls of one function (a loop's) look at their name once.
+#[derive(Default)]
+struct NameSizes {
+    /// `""` at first, whose size is `(0, 0)`.
+    last: &'static str,
+    size: (usize, usize),
+}
+
+impl NameSizes {
+    fn of(&mut self, name: &'static str) -> (usize, usize) {
+        if !std::ptr::eq(name, self.last) {
+            self.last = name;
+            self.size = text_size(name);
+        }
+        self.size
     }
 }
 
@@ -439,10 +465,46 @@ fn decimal_digits(n: u64) -> usize {
 /// A duration as shown: `850ns`, `12.34µs`, `20.40ms`, `1.500s`.
 #[derive(Clone, Copy)]
 struct Shown {
-    /// Whole units, then hundredths (thousandths for seconds).
+    /// Whole units, then hundredths (thousandths for seconds; none for
+    /// nanoseconds).
     whole: u64,
     fraction: u64,
-    unit: &'static str,
+    unit: Unit,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Unit {
+    Nanos,
+    Micros,
+    Millis,
+    Seconds,
+}
+
+/// `"00"` to `"99"`: two digits written by one two-byte copy.
+const PAIRS: [&str; 100] = {
+    const DIGITS: &[u8; 200] = b"\
+        0001020304050607080910111213141516171819\
+        2021222324252627282930313233343536373839\
+        4041424344454647484950515253545556575859\
+        6061626364656667686970717273747576777879\
+        8081828384858687888990919293949596979899";
+    let mut pairs = [""; 100];
+    let mut i = 0;
+    while i < 100 {
+        let (two, _) = DIGITS.split_at(i * 2).1.split_at(2);
+        pairs[i] = match std::str::from_utf8(two) {
+            Ok(text) => text,
+            // Evaluated at compile time: ASCII digits are UTF-8.
+            Err(_) => panic!("digits are ASCII"),
+        };
+        i += 1;
+    }
+    pairs
+};
+
+/// The two digits of `n % 100`.
+fn pair(n: u64) -> &'static str {
+    PAIRS[(n % 100) as usize]
 }
 
 impl Shown {
@@ -458,18 +520,18 @@ impl Shown {
         let (rounded, unit) = if nanos < 1_000 {
             return Shown {
                 whole: nanos,
-                fraction: u64::MAX,
-                unit: "ns",
+                fraction: 0,
+                unit: Unit::Nanos,
             };
         } else if nanos < 1_000_000 {
-            ((nanos + 5) / 10, "µs")
+            ((nanos + 5) / 10, Unit::Micros)
         } else if nanos < 1_000_000_000 {
-            ((nanos + 5_000) / 10_000, "ms")
+            ((nanos + 5_000) / 10_000, Unit::Millis)
         } else {
             return Shown {
                 whole: (nanos + 500_000) / 1_000_000 / 1_000,
                 fraction: (nanos + 500_000) / 1_000_000 % 1_000,
-                unit: "s",
+                unit: Unit::Seconds,
             };
         };
         Shown {
@@ -481,45 +543,50 @@ impl Shown {
 
     /// Columns it takes (`µ` is one).
     fn width(self) -> usize {
-        let fraction = match (self.fraction, self.unit) {
-            (u64::MAX, _) => 0,
-            (_, "s") => 4,
-            _ => 3,
+        // The fraction with its point, and the unit: `ns`, or `.12µs`,
+        // `.12ms`, `.123s`.
+        let rest = if self.unit == Unit::Nanos { 2 } else { 5 };
+        // Whole units but seconds are below 1000: two comparisons, not a
+        // logarithm.
+        let digits = if self.whole < 1_000 {
+            1 + usize::from(self.whole >= 10) + usize::from(self.whole >= 100)
+        } else {
+            decimal_digits(self.whole)
         };
-        // Every unit takes two columns but `s`.
-        let unit = if self.unit == "s" { 1 } else { 2 };
-        decimal_digits(self.whole) + fraction + unit
+        digits + rest
     }
 
     fn push_to(self, out: &mut String, symbols: &Symbols) {
-        if self.whole < 1_000 {
+        let whole = self.whole;
+        if whole < 10 {
+            out.push(digit(whole));
+        } else if whole < 100 {
+            out.push_str(pair(whole));
+        } else if whole < 1_000 {
             // Every unit but seconds: at most three digits.
-            if self.whole >= 100 {
-                out.push(digit(self.whole / 100));
-            }
-            if self.whole >= 10 {
-                out.push(digit(self.whole / 10));
-            }
-            out.push(digit(self.whole));
+            out.push(digit(whole / 100));
+            out.push_str(pair(whole));
         } else {
-            push_decimal(out, self.whole);
+            push_decimal(out, whole);
         }
         let f = self.fraction;
         match self.unit {
-            "ns" => out.push_str("ns"),
-            "s" => {
+            Unit::Nanos => out.push_str("ns"),
+            Unit::Micros | Unit::Millis => {
+                out.push('.');
+                out.push_str(pair(f));
+                // `µs` and `us` take as many columns.
+                out.push_str(if self.unit == Unit::Millis {
+                    "ms"
+                } else {
+                    symbols.micros
+                });
+            }
+            Unit::Seconds => {
                 out.push('.');
                 out.push(digit(f / 100));
-                out.push(digit(f / 10));
-                out.push(digit(f));
+                out.push_str(pair(f));
                 out.push('s');
-            }
-            unit => {
-                out.push('.');
-                out.push(digit(f / 10));
-                out.push(digit(f));
-                // `µs` and `us` take as many columns.
-                out.push_str(if unit == "ms" { "ms" } else { symbols.micros });
             }
         }
     }
