@@ -24,7 +24,9 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 /// Installs the subscriber our logged row uses; returns the Router with
 /// the event-only layer.
 pub fn setup() -> Router {
-    let layer = tracing_subscriber::fmt::layer().with_writer(counting::make);
+    let layer = tracing_subscriber::fmt::layer()
+        .with_ansi(false)
+        .with_writer(counting::make);
     let subscriber = tracing_subscriber::registry().with(layer);
     tracing::subscriber::set_global_default(subscriber).expect("no subscriber installed yet");
     app::router().layer(MapResponseLayer::new(|response| {

@@ -40,7 +40,9 @@ static DELIVERED: AtomicU64 = AtomicU64::new(0);
 pub fn setup(mode: Mode) -> Router {
     match mode {
         Mode::Logged => {
-            let layer = tracing_subscriber::fmt::layer().with_writer(counting::make);
+            let layer = tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .with_writer(counting::make);
             let subscriber = tracing_subscriber::registry().with(layer);
             tracing::subscriber::set_global_default(subscriber)
                 .expect("no subscriber installed yet");

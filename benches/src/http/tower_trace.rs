@@ -14,7 +14,9 @@ use super::{app, Served};
 
 /// Installs the subscriber; returns the Router with the layer.
 pub fn setup() -> Router {
-    let layer = tracing_tree::HierarchicalLayer::new(2).with_writer(counting::make);
+    let layer = tracing_tree::HierarchicalLayer::new(2)
+        .with_ansi(false)
+        .with_writer(counting::make);
     let subscriber = tracing_subscriber::registry().with(layer);
     tracing::subscriber::set_global_default(subscriber).expect("no subscriber installed yet");
     app::router().layer(TraceLayer::new_for_http())

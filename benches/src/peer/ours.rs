@@ -48,8 +48,12 @@ pub fn setup(mode: Mode) {
     if mode == Mode::Logged {
         // `tracing_subscriber::fmt::init()` of the README, but for the
         // writer: every event formatted (timestamp, level, target, fields,
-        // the rendered tree), then discarded.
+        // the rendered tree), then discarded. No colours, as for every
+        // text formatter of the bench: the output is not a terminal, and
+        // tracing-subscriber's default for them depends on which crates of
+        // the workspace are built with it (its `ansi` feature).
         let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
             .with_writer(counting::make)
             .finish();
         tracing::subscriber::set_global_default(subscriber).expect("no subscriber installed yet");

@@ -26,7 +26,9 @@ pub fn setup_silent() {
 /// Installs `registry + tracing_tree::HierarchicalLayer` writing to a
 /// counting sink.
 pub fn setup_tree() {
-    let layer = tracing_tree::HierarchicalLayer::new(2).with_writer(counting::make);
+    let layer = tracing_tree::HierarchicalLayer::new(2)
+        .with_ansi(false)
+        .with_writer(counting::make);
     let subscriber = tracing_subscriber::registry().with(layer);
     tracing::subscriber::set_global_default(subscriber).expect("no subscriber installed yet");
 }
